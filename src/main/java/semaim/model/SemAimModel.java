@@ -1,0 +1,257 @@
+package semaim.model;
+
+import org.bytedeco.pytorch.LayerNormImpl;
+import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.StringTensorDict;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+import semaim.order.OrderInput;
+import semaim.order.PatchOrder;
+import semaim.target.GaussianBlur;
+import semaim.target.PixelTarget;
+import semaim.target.TargetConfig;
+import semaim.torch.Nn;
+import semaim.torch.Tensors;
+import semaim.util.Rng;
+
+/**
+ * SemAIM's parallel encoder-decoder (Fig. 1): a ViT encoder with order-masked self-attention (Eq. 7-8), a stack of
+ * cross-attention decoder blocks whose queries start from the position embedding (Eq. 9-10), a final LayerNorm and
+ * a prediction head (Eq. 11), trained on the pixel target of Eq. 12.
+ *
+ * <p>Parameter and buffer names are the reference's ({@code cls_token, pos_embed, patch_embed.proj.*,
+ * blocks.{i}.*, query_blocks.{i}.*, norm.*, prediction_head.*, gaussian_blur.weight}), so weights exported from
+ * the official PyTorch code load unchanged and ours load there.
+ *
+ * <p>Shapes: B images, C channels, N patches, T = 1 + N tokens (CLS first), D width, K = P*P*C values per patch.
+ */
+public final class SemAimModel extends Module {
+    private final ModelConfig config;
+    private final TargetConfig targetConfig;
+    private final int[] decoderReads;
+
+    final PatchEmbed patchEmbed;
+    final Tensor clsToken;   // (1, 1, D), trained
+    final Tensor posEmbed;   // (1, T, D), fixed sin-cos, not trained
+    final EncoderBlock[] blocks;
+    final DecoderBlock[] queryBlocks;
+    final LayerNormImpl norm;
+    final Module predictionHead;
+    private final PixelTarget pixelTarget;
+
+    public SemAimModel(ModelConfig config, TargetConfig targetConfig) {
+        super("SemAimModel");
+        this.config = config;
+        this.targetConfig = targetConfig;
+        int d = config.width();
+        int n = config.numPatches();
+        patchEmbed = register_module("patch_embed", new PatchEmbed(config.inChannels(), d, config.patchSize()));
+        clsToken = register_parameter("cls_token", Tensors.zeros(1, 1, d));
+        posEmbed = register_parameter("pos_embed",
+                Tensors.floats(PositionEmbedding.sinCos2d(d, config.gridSize(), config.gridSize()), 1, 1 + n, d),
+                false);
+
+        Module blockList = register_module("blocks", new Module("ModuleList"));
+        blocks = new EncoderBlock[config.depth()];
+        for (int i = 0; i < blocks.length; i++) {
+            blocks[i] = blockList.register_module(Integer.toString(i), new EncoderBlock(d, config.heads(),
+                    config.mlpHidden(), config.layerNormEps(), dropPathRate(i)));
+        }
+        Module queryList = register_module("query_blocks", new Module("ModuleList"));
+        queryBlocks = new DecoderBlock[config.decoderDepth()];
+        decoderReads = DecoderPairing.encoderBlocks(config.depth(), config.decoderDepth());
+        for (int k = 0; k < queryBlocks.length; k++) {
+            // The reference gives decoder block k the drop-path rate of the encoder block it reads.
+            queryBlocks[k] = queryList.register_module(Integer.toString(k), new DecoderBlock(d, config.heads(),
+                    config.mlpHidden(), config.layerNormEps(), dropPathRate(decoderReads[k])));
+        }
+        norm = register_module("norm", Nn.layerNorm(d, config.layerNormEps()));
+        predictionHead = config.headType() == HeadType.MLP
+                ? register_module("prediction_head", new Mlp(d, config.mlpHidden(), config.pixelsPerPatch()))
+                : register_module("prediction_head", Nn.linear(d, config.pixelsPerPatch()));
+        GaussianBlur blur = targetConfig.blurs()
+                ? register_module("gaussian_blur",
+                        new GaussianBlur(config.inChannels(), targetConfig.blurKernel(), targetConfig.blurSigma()))
+                : null;
+        pixelTarget = new PixelTarget(targetConfig, config.patchSize(), blur);
+        initialise();
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public TargetConfig targetConfig() {
+        return targetConfig;
+    }
+
+    /** The encoder block each decoder block reads (see {@link DecoderPairing}). */
+    public int[] decoderReads() {
+        return decoderReads.clone();
+    }
+
+    private double dropPathRate(int block) {
+        return config.depth() == 1 ? 0.0 : config.dropPath() * block / (config.depth() - 1);
+    }
+
+    /**
+     * The reference initialisation: Xavier-uniform on every Linear weight (the fused qkv as one [3D, D] matrix),
+     * Linear biases 0, LayerNorm 1 and 0, CLS token N(0, 0.02), patch conv through its flattened view with its
+     * default bias. Seeded by {@code torch.manual_seed}.
+     */
+    private void initialise() {
+        patchEmbed.initialise();
+        Nn.normal(clsToken, 0.0, 0.02);
+        StringTensorDict params = named_parameters(true);
+        for (long i = 0; i < params.size(); i++) {
+            String name = params.get(i).key().getString();
+            Tensor p = params.get(i).value();
+            if (name.equals("cls_token") || name.equals("pos_embed") || name.startsWith("patch_embed.")) {
+                continue;
+            }
+            boolean isNorm = name.contains("norm");
+            if (name.endsWith(".weight")) {
+                if (isNorm) {
+                    Nn.fill(p, 1.0);
+                } else {
+                    Nn.xavierUniform(p);
+                }
+            } else if (name.endsWith(".bias")) {
+                Nn.fill(p, 0.0);
+            }
+        }
+    }
+
+    /**
+     * The input sequence x = [x_cls; x_p] + p: patch embeddings plus position embedding, CLS (plus its all-zero
+     * position row) prepended. (B, C, H, W) -> (B, T, D).
+     */
+    public Tensor embed(Tensor images) {
+        checkImages(images);
+        long b = images.size(0);
+        int n = config.numPatches();
+        Tensor patches = patchEmbed.forward(images).add(posEmbed.narrow(1, 1, n));   // (B, N, D)
+        Tensor cls = clsToken.add(posEmbed.narrow(1, 0, 1)).expand(b, -1, -1);      // (B, 1, D)
+        return Tensors.cat(1, cls, patches);                                          // (B, T, D)
+    }
+
+    /**
+     * The similarity pass (Eq. 2), as the reference runs it: the current encoder in eval mode, without gradient
+     * and <b>without</b> any mask (the CLS token sees every patch), tokens taken after the final LayerNorm. Also
+     * returns the last block's CLS self-attention (mean over heads) for visualisation and the SELF_ATTENTION kind.
+     */
+    public SimilarityMaps similarityPass(Tensor images, SimilarityKind kind) {
+        boolean wasTraining = is_training();
+        eval();
+        try {
+            return Tensors.noGrad(() -> {
+                int n = config.numPatches();
+                Tensor h = embed(images);
+                for (int i = 0; i < blocks.length - 1; i++) {
+                    h = blocks[i].forward(h, null);
+                }
+                SelfAttention.Output last = blocks[blocks.length - 1].forwardWithAttention(h, null);
+                Tensor clsAttention = last.attention().mean(1)    // (B, T, T), mean over heads
+                        .select(1, 0).narrow(1, 1, n);            // (B, N): CLS query, patch keys
+                Tensor z = norm.forward(last.out());              // (B, T, D)
+                Tensor similarity;
+                if (kind == SimilarityKind.SELF_ATTENTION) {
+                    similarity = clsAttention;
+                } else {
+                    Tensor patchTokens = unitRows(z.narrow(1, 1, n));                          // (B, N, D)
+                    Tensor reference = kind == SimilarityKind.CLS
+                            ? unitRows(z.narrow(1, 0, 1))                                       // (B, 1, D)
+                            : unitRows(Tensors.meanKeep(z.narrow(1, 1, n), 1));                 // (B, 1, D)
+                    Tensor cosine = patchTokens.mul(reference).sum(new long[] {-1}, false,
+                            new org.bytedeco.pytorch.ScalarTypeOptional());                    // (B, N)
+                    similarity = cosine.softmax(-1);                                           // Eq. 2
+                }
+                return new SimilarityMaps(similarity, clsAttention, z);
+            });
+        } finally {
+            train(wasTraining);
+        }
+    }
+
+    /** L2-normalises the last dimension as {@code F.normalize} (norm clamped at 1e-12). */
+    private static Tensor unitRows(Tensor x) {
+        Tensor n = x.mul(x).sum(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional()).sqrt();
+        return x.div(n.clamp_min(Tensors.scalar(1e-12)));
+    }
+
+    /**
+     * The autoregressive pass (Eq. 7-11) for a given order (B, N), smaller = earlier: the masked encoder runs
+     * block by block; decoder block k runs right after the encoder block it reads, on that block's output.
+     * Returns the head output for all tokens, (B, T, K), row 0 being the (unused) CLS row.
+     */
+    public Tensor autoregressivePass(Tensor images, Tensor order) {
+        long b = images.size(0);
+        if (order.dim() != 2 || order.size(0) != b || order.size(1) != config.numPatches()) {
+            throw new IllegalArgumentException("order must have shape (" + b + ", " + config.numPatches()
+                    + "), got " + java.util.Arrays.toString(Tensors.shape(order)));
+        }
+        Tensor maskH = AttentionMasks.encoder(order);                       // (B, 1, T, T), Eq. 7
+        Tensor maskG = AttentionMasks.decoder(order);                       // (B, 1, T, T), Eq. 9
+        Tensor h = embed(images);                                           // (B, T, D)
+        Tensor g = posEmbed.expand(b, -1, -1);                              // (B, T, D): g^(0) = p
+        int k = 0;
+        for (int i = 0; i < blocks.length; i++) {
+            h = blocks[i].forward(h, maskH);                                // Eq. 8
+            while (k < queryBlocks.length && decoderReads[k] == i) {
+                g = queryBlocks[k].forward(g, h, maskG);                    // Eq. 10
+                k++;
+            }
+        }
+        return head(norm.forward(g));                                       // (B, T, K), Eq. 11
+    }
+
+    private Tensor head(Tensor x) {
+        return predictionHead instanceof Mlp mlp ? mlp.forward(x) : ((LinearImpl) predictionHead).forward(x);
+    }
+
+    /**
+     * One training step's forward pass with an explicit order (B, N): deterministic (drop path aside).
+     * Returns loss, per-patch loss, order, predictions and targets.
+     */
+    public StepOutput forwardStep(Tensor images, Tensor order) {
+        Tensor all = autoregressivePass(images, order);                         // (B, T, K)
+        Tensor prediction = all.narrow(1, 1, config.numPatches());              // (B, N, K): CLS row dropped
+        PixelTarget.Loss loss = pixelTarget.loss(prediction, images);           // Eq. 12
+        return new StepOutput(loss.loss(), loss.perPatch(), order, prediction, loss.target());
+    }
+
+    /**
+     * One training step's forward pass as the reference runs it: the order strategy first (with the similarity
+     * pass when it needs one), then {@link #forwardStep(Tensor, Tensor)}.
+     */
+    public StepOutput forwardStep(Tensor images, PatchOrder strategy, Rng rng) {
+        return forwardStep(images, order(images, strategy, rng));
+    }
+
+    /** The order values (B, N) that {@code strategy} gives for these images, on the images' device. */
+    public Tensor order(Tensor images, PatchOrder strategy, Rng rng) {
+        int g = config.gridSize();
+        float[][] similarity = null;
+        if (strategy.similarityNeeded() != null) {
+            similarity = Tensors.toFloats2d(similarityPass(images, strategy.similarityNeeded()).similarity());
+        }
+        float[][] values = strategy.generate(new OrderInput((int) images.size(0), g, g, similarity), rng);
+        return Tensors.fromFloats2d(values).to(images.device(), torch.ScalarType.Float);
+    }
+
+    /** The pixel target used by the loss, (B, N, K). */
+    public Tensor targets(Tensor images) {
+        return pixelTarget.targets(images);
+    }
+
+    private void checkImages(Tensor images) {
+        if (images.dim() != 4 || images.size(1) != config.inChannels() || images.size(2) != config.imageSize()
+                || images.size(3) != config.imageSize()) {
+            throw new IllegalArgumentException("expected images (B, " + config.inChannels() + ", "
+                    + config.imageSize() + ", " + config.imageSize() + "), got "
+                    + java.util.Arrays.toString(Tensors.shape(images)));
+        }
+    }
+}

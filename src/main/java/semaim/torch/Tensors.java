@@ -1,0 +1,158 @@
+package semaim.torch;
+
+import java.util.function.Supplier;
+
+import org.bytedeco.pytorch.AbstractTensor;
+import org.bytedeco.pytorch.LongVector;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Small, typed helpers over Bytedeco's C++-shaped tensor API, so that model code reads like the paper.
+ *
+ * <p>Two mapping traps live here and nowhere else: {@code new LongVector(n)} is the <em>size</em> constructor (use
+ * {@link #longs}), and in-place ops return the receiver's own Java object (never close their result).
+ */
+public final class Tensors {
+    private Tensors() {}
+
+    /** A scalar argument. */
+    public static Scalar scalar(double v) {
+        return new Scalar(v);
+    }
+
+    /** A {@code std::vector<int64_t>} holding exactly these values (not a vector of {@code n} zeros). */
+    public static LongVector longs(long... values) {
+        return new LongVector(values);
+    }
+
+    /** A float32 CPU tensor with a copy of {@code data}. */
+    public static Tensor floats(float[] data, long... shape) {
+        Torch.init();
+        long n = 1;
+        for (long s : shape) {
+            n *= s;
+        }
+        if (n != data.length) {
+            throw new IllegalArgumentException("shape " + java.util.Arrays.toString(shape) + " needs " + n
+                    + " values, got " + data.length);
+        }
+        return AbstractTensor.create(data, shape);
+    }
+
+    /** A float32 CPU tensor built from a function of the flat index. */
+    public static Tensor floats(long[] shape, java.util.function.IntToDoubleFunction valueAt) {
+        long n = 1;
+        for (long s : shape) {
+            n *= s;
+        }
+        float[] data = new float[Math.toIntExact(n)];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (float) valueAt.applyAsDouble(i);
+        }
+        return floats(data, shape);
+    }
+
+    /** Copies any float tensor (any device, any layout) into a flat Java array in row-major order. */
+    public static float[] toFloats(Tensor t) {
+        Tensor c = t.detach().to(torch.ScalarType.Float).cpu().contiguous();
+        float[] out = new float[Math.toIntExact(c.numel())];
+        c.data_ptr_float().get(out);
+        return out;
+    }
+
+    /** Copies a tensor into a {@code [rows][cols]} array; the tensor must have exactly two dimensions. */
+    public static float[][] toFloats2d(Tensor t) {
+        long[] s = shape(t);
+        if (s.length != 2) {
+            throw new IllegalArgumentException("expected a 2-D tensor, got shape " + java.util.Arrays.toString(s));
+        }
+        float[] flat = toFloats(t);
+        float[][] out = new float[(int) s[0]][(int) s[1]];
+        for (int r = 0; r < s[0]; r++) {
+            System.arraycopy(flat, r * (int) s[1], out[r], 0, (int) s[1]);
+        }
+        return out;
+    }
+
+    /** The float tensor {@code [rows][cols]}. */
+    public static Tensor fromFloats2d(float[][] rows) {
+        int r = rows.length;
+        int c = r == 0 ? 0 : rows[0].length;
+        float[] flat = new float[r * c];
+        for (int i = 0; i < r; i++) {
+            if (rows[i].length != c) {
+                throw new IllegalArgumentException("ragged rows: row 0 has " + c + " values, row " + i + " has "
+                        + rows[i].length);
+            }
+            System.arraycopy(rows[i], 0, flat, i * c, c);
+        }
+        return floats(flat, r, c);
+    }
+
+    /**
+     * The tensor's element type. Enums that JavaCPP returns from native code are fresh objects, so compare them
+     * only after {@code intern()}, which this does: {@code scalarType(t) == torch.ScalarType.Float} is safe.
+     */
+    public static torch.ScalarType scalarType(Tensor t) {
+        return t.scalar_type().intern();
+    }
+
+    /** The tensor's sizes as a Java array. */
+    public static long[] shape(Tensor t) {
+        long[] s = new long[(int) t.dim()];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = t.size(i);
+        }
+        return s;
+    }
+
+    /** Runs {@code body} with autograd recording turned off. */
+    public static <T> T noGrad(Supplier<T> body) {
+        try (NoGradGuard guard = new NoGradGuard()) {
+            return body.get();
+        }
+    }
+
+    /** Copies {@code src} into the parameter or buffer {@code dst} without recording the copy in autograd. */
+    public static void assign(Tensor dst, Tensor src) {
+        try (NoGradGuard guard = new NoGradGuard()) {
+            dst.copy_(src);
+        }
+    }
+
+    /** Mean over the given dimensions, keeping them as size 1. */
+    public static Tensor meanKeep(Tensor t, long... dims) {
+        return t.mean(dims, true, new ScalarTypeOptional());
+    }
+
+    /** Unbiased variance over the given dimensions, keeping them (PyTorch's default {@code var}). */
+    public static Tensor varUnbiasedKeep(Tensor t, long... dims) {
+        return t.var(dims, true, true);
+    }
+
+    /** Largest absolute element-wise difference, as a double. */
+    public static double maxAbsDiff(Tensor a, Tensor b) {
+        return a.sub(b).abs().max().item_double();
+    }
+
+    /** A vector of tensors (for ops that take {@code std::vector<Tensor>}). */
+    public static TensorVector vector(Tensor... ts) {
+        return new TensorVector(ts);
+    }
+
+    /** Concatenates along {@code dim}. */
+    public static Tensor cat(long dim, Tensor... ts) {
+        return torch.cat(new TensorVector(ts), dim);
+    }
+
+    /** Float32 zeros. */
+    public static Tensor zeros(long... shape) {
+        Torch.init();
+        return torch.zeros(shape);
+    }
+}

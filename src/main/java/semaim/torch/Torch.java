@@ -1,0 +1,72 @@
+package semaim.torch;
+
+import java.nio.file.Path;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Loads libtorch once per JVM, safely, and applies the thread settings that suit a small CPU.
+ *
+ * <p>Two measured pitfalls are handled here (see {@code shared/notes/bytedeco-notes.md}):
+ * <ul>
+ *   <li>On a cold native cache JavaCPP loads {@code libtorch.so} before it has extracted
+ *       {@code libtorch_cpu.so}; the dynamic linker then picks up a system libtorch (Debian's 1.13) and the JVM
+ *       dies in {@code pthread_mutex_lock}. Extracting all natives first ({@link Loader#cacheResources}) fixes it.</li>
+ *   <li>The default OpenMP and OpenBLAS pools fight over two cores (1.84x slower). We keep libtorch's intra-op
+ *       pool and give it one inter-op thread; {@code OMP_WAIT_POLICY=passive} is set by the launcher and by
+ *       Surefire because libgomp reads it only at load time.</li>
+ * </ul>
+ * The native cache defaults to {@code .javacpp-cache} in the working directory instead of the user's home, so a
+ * project checkout is self-contained; set {@code -Dorg.bytedeco.javacpp.cachedir} to choose another folder.
+ */
+public final class Torch {
+    private static volatile boolean loaded;
+
+    private Torch() {}
+
+    /** Loads the natives (idempotent, thread-safe) and sets libtorch's thread pools. */
+    public static synchronized void init() {
+        if (loaded) {
+            return;
+        }
+        if (System.getProperty("org.bytedeco.javacpp.cachedir") == null) {
+            System.setProperty("org.bytedeco.javacpp.cachedir",
+                    Path.of(".javacpp-cache").toAbsolutePath().toString());
+        }
+        try {
+            Loader.cacheResources("/org/bytedeco/pytorch/" + Loader.getPlatform() + "/");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("Cannot extract libtorch natives into the JavaCPP cache "
+                    + System.getProperty("org.bytedeco.javacpp.cachedir") + ": " + e.getMessage(), e);
+        }
+        Loader.load(torch.class);
+        int threads = Integer.getInteger("semaim.threads", Runtime.getRuntime().availableProcessors());
+        torch.set_num_threads(Math.max(1, threads));
+        try {
+            torch.set_num_interop_threads(1);
+        } catch (RuntimeException alreadyStarted) {
+            // The inter-op pool can be sized only once per process; a second caller keeps the first setting.
+        }
+        loaded = true;
+    }
+
+    /** Parses {@code cpu}, {@code cuda} or {@code cuda:N} into a libtorch device, failing clearly if unavailable. */
+    public static Device device(String name) {
+        init();
+        String n = name.trim().toLowerCase(java.util.Locale.ROOT);
+        if (n.equals("cpu")) {
+            return new Device(torch.DeviceType.CPU, (byte) -1);
+        }
+        if (n.equals("cuda") || n.startsWith("cuda:")) {
+            if (!torch.cuda_is_available()) {
+                throw new IllegalArgumentException("--device " + name + ": CUDA is not available in this build or"
+                        + " on this machine (use the pytorch-platform-gpu artifacts and a GPU, or --device cpu)");
+            }
+            byte index = n.equals("cuda") ? 0 : Byte.parseByte(n.substring(5));
+            return new Device(torch.DeviceType.CUDA, index);
+        }
+        throw new IllegalArgumentException("unknown device '" + name + "': expected cpu, cuda or cuda:N");
+    }
+}
