@@ -28,6 +28,9 @@ public final class DecoderPairing {
 
     /** The encoder block index read by each decoder block, in order. */
     public static int[] encoderBlocks(int encoderDepth, int decoderDepth) {
+        if (decoderDepth < 1 || decoderDepth > encoderDepth) {
+            throw new IllegalArgumentException("decoder depth " + decoderDepth + " must be in 1.." + encoderDepth);
+        }
         int[] out = new int[decoderDepth];
         for (int k = 0; k < decoderDepth; k++) {
             out[k] = encoderBlockFor(k, encoderDepth, decoderDepth);

@@ -50,12 +50,14 @@ public final class AttentionGuidedOrder implements PatchOrder {
     @Override
     public float[][] generate(OrderInput in, Rng rng) {
         int h = in.gridH(), w = in.gridW();
-        float[][] out = new float[in.batch()][h * w];
+        float[][] out = new float[in.batch()][];
         for (int b = 0; b < in.batch(); b++) {
             int centre = Grids.argmax(in.similarityOf(b, name()));
-            for (int t = 0; t < h * w; t++) {
-                out[b][t] = (float) (ring(t, centre, w) + rng.nextDouble());
+            double[] keys = new double[h * w];
+            for (int t = 0; t < keys.length; t++) {
+                keys[t] = ring(t, centre, w) + rng.nextDouble();
             }
+            out[b] = Ranks.of(keys);
         }
         return out;
     }

@@ -17,13 +17,15 @@ public final class CenterOutOrder implements PatchOrder {
     @Override
     public float[][] generate(OrderInput in, Rng rng) {
         int h = in.gridH(), w = in.gridW();
-        float[][] out = new float[in.batch()][h * w];
-        for (float[] row : out) {
-            for (int t = 0; t < row.length; t++) {
+        float[][] out = new float[in.batch()][];
+        for (int b = 0; b < out.length; b++) {
+            double[] keys = new double[h * w];
+            for (int t = 0; t < keys.length; t++) {
                 double d = Math.max(Math.abs(t / w - (h - 1) / 2.0), Math.abs(t % w - (w - 1) / 2.0));
                 int ring = (int) Math.floor((d + 0.5) / 2.0);
-                row[t] = (float) (ring + rng.nextDouble());
+                keys[t] = ring + rng.nextDouble();
             }
+            out[b] = Ranks.of(keys);
         }
         return out;
     }

@@ -13,6 +13,9 @@ import semaim.util.Rng;
  * of them at once. With k = 1 this is exactly the semantic-aware order.
  */
 public final class MultiCentreSemanticOrder implements PatchOrder {
+    /** Separation of a quarter of the grid's shorter side, at least 2 patches. */
+    public static final double AUTO_SEPARATION = -1;
+
     private final SimilarityKind kind;
     private final int centres;
     private final double minSeparation;
@@ -24,8 +27,9 @@ public final class MultiCentreSemanticOrder implements PatchOrder {
         if (centres < 1) {
             throw new IllegalArgumentException("need at least one centre, got " + centres);
         }
-        if (!(minSeparation >= 0) || !(lambda >= 0)) {
-            throw new IllegalArgumentException("minSeparation and lambda must be >= 0");
+        if (!(minSeparation >= 0 || minSeparation == AUTO_SEPARATION) || !(lambda >= 0)) {
+            throw new IllegalArgumentException("minSeparation (or AUTO_SEPARATION) and lambda must be >= 0, got "
+                    + minSeparation + " and " + lambda);
         }
         this.kind = kind;
         this.centres = centres;
@@ -36,7 +40,7 @@ public final class MultiCentreSemanticOrder implements PatchOrder {
 
     /** Two centres at least a quarter of the grid apart (at least 2 patches), paper filter and lambda. */
     public static MultiCentreSemanticOrder twoCentres() {
-        return new MultiCentreSemanticOrder(SimilarityKind.CLS, 2, -1, true, 0.01);
+        return new MultiCentreSemanticOrder(SimilarityKind.CLS, 2, AUTO_SEPARATION, true, 0.01);
     }
 
     @Override
@@ -61,16 +65,18 @@ public final class MultiCentreSemanticOrder implements PatchOrder {
     public float[][] generate(OrderInput in, Rng rng) {
         int h = in.gridH(), w = in.gridW();
         double noise = Math.min(lambda, 0.9 * Grids.minDistanceGap(h, w));
-        float[][] out = new float[in.batch()][h * w];
+        float[][] out = new float[in.batch()][];
         for (int b = 0; b < in.batch(); b++) {
             List<Integer> cs = centres(in.similarityOf(b, name()), h, w);
+            double[] keys = new double[h * w];
             for (int t = 0; t < h * w; t++) {
                 double d = Double.POSITIVE_INFINITY;
                 for (int c : cs) {
                     d = Math.min(d, Grids.distance(t, c, w));
                 }
-                out[b][t] = (float) (d + noise * rng.nextDouble());
+                keys[t] = d + noise * rng.nextDouble();
             }
+            out[b] = Ranks.of(keys);
         }
         return out;
     }

@@ -36,7 +36,7 @@ public final class Orders {
             case "attention-guided":
                 return new AttentionGuidedOrder(kind, 3);
             case "multi-centre":
-                return new MultiCentreSemanticOrder(kind, 2, -1, true, 0.01);
+                return new MultiCentreSemanticOrder(kind, 2, MultiCentreSemanticOrder.AUTO_SEPARATION, true, 0.01);
             default:
                 throw new IllegalArgumentException("unknown order '" + name + "'; known: " + String.join(", ", NAMES));
         }

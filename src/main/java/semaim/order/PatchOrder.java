@@ -4,9 +4,10 @@ import semaim.model.SimilarityKind;
 import semaim.util.Rng;
 
 /**
- * An autoregression order over the patches of each image. Orders are values, not permutations: for each image a
- * value per patch, <b>smaller = predicted earlier</b>, exactly what the masks of Eq. 7 and 9 compare. The
- * permutation pi of Eq. 6 is {@code argsort} of these values.
+ * An autoregression order over the patches of each image, given as a value per patch, <b>smaller = predicted
+ * earlier</b>: exactly what the masks of Eq. 7 and 9 compare (an explicit order from outside, like the reference's
+ * real-valued permutation, works the same way). The orders here return ranks 0..N-1, so the permutation pi of
+ * Eq. 6 is {@code argsort} of the values and no two patches ever tie.
  */
 public interface PatchOrder {
     /** A short name used in logs and configs (e.g. {@code semantic}). */

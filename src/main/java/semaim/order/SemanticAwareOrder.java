@@ -68,12 +68,14 @@ public final class SemanticAwareOrder implements PatchOrder {
     public float[][] generate(OrderInput in, Rng rng) {
         int h = in.gridH(), w = in.gridW();
         double noise = Math.min(lambda, 0.9 * Grids.minDistanceGap(h, w));
-        float[][] out = new float[in.batch()][h * w];
+        float[][] out = new float[in.batch()][];
         for (int b = 0; b < in.batch(); b++) {
             int c = centre(in.similarityOf(b, name()), h, w);
+            double[] centerness = new double[h * w];
             for (int t = 0; t < h * w; t++) {
-                out[b][t] = (float) (Grids.distance(t, c, w) + noise * rng.nextDouble());   // Eq. 4-5
+                centerness[t] = Grids.distance(t, c, w) + noise * rng.nextDouble();   // Eq. 4-5
             }
+            out[b] = Ranks.of(centerness);                                           // Eq. 6
         }
         return out;
     }

@@ -29,10 +29,11 @@ public final class SimilarityOrder implements PatchOrder {
         float[][] out = new float[in.batch()][];
         for (int b = 0; b < in.batch(); b++) {
             float[] s = in.similarityOf(b, name());
-            out[b] = new float[s.length];
+            double[] keys = new double[s.length];
             for (int t = 0; t < s.length; t++) {
-                out[b][t] = 1f - s[t];
+                keys[t] = 1.0 - s[t];
             }
+            out[b] = Ranks.of(keys);
         }
         return out;
     }

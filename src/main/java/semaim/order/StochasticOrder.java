@@ -11,11 +11,13 @@ public final class StochasticOrder implements PatchOrder {
 
     @Override
     public float[][] generate(OrderInput in, Rng rng) {
-        float[][] out = new float[in.batch()][in.numPatches()];
-        for (float[] row : out) {
-            for (int t = 0; t < row.length; t++) {
-                row[t] = (float) rng.nextDouble();
+        float[][] out = new float[in.batch()][];
+        for (int b = 0; b < out.length; b++) {
+            double[] keys = new double[in.numPatches()];
+            for (int t = 0; t < keys.length; t++) {
+                keys[t] = rng.nextDouble();
             }
+            out[b] = Ranks.of(keys);
         }
         return out;
     }

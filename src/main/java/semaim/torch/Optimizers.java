@@ -1,0 +1,56 @@
+package semaim.torch;
+
+import java.util.List;
+
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.AdamWOptions;
+import org.bytedeco.pytorch.OptimizerParamGroup;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+
+/** Typed constructors for libtorch optimisers; the options objects' traps stay in here. */
+public final class Optimizers {
+    private Optimizers() {}
+
+    /** A group of parameters sharing a weight decay. */
+    public record ParamGroup(String name, List<Tensor> params, double weightDecay) {}
+
+    /**
+     * AdamW over parameter groups, each with its own weight decay.
+     *
+     * <p>{@code AdamWOptions.betas()} maps a {@code std::tuple<double, double>}, which libstdc++ lays out in
+     * <em>reverse</em>: element 0 of the pointer is beta2. Writing (beta1, beta2) in natural order silently swaps
+     * them (measured; see the Bytedeco notes), so this is the only place that writes betas.
+     */
+    public static AdamW adamW(List<ParamGroup> groups, double lr, double beta1, double beta2, double eps) {
+        if (groups.isEmpty()) {
+            throw new IllegalArgumentException("AdamW needs at least one parameter group");
+        }
+        // The first group is given to the constructor with its options as the defaults; the others are added
+        // with their own options (the vector type has no push_back in the presets).
+        ParamGroup first = groups.get(0);
+        AdamW opt = new AdamW(new TensorVector(first.params().toArray(new Tensor[0])),
+                options(lr, beta1, beta2, eps, first.weightDecay()));
+        for (ParamGroup g : groups.subList(1, groups.size())) {
+            opt.add_param_group(new OptimizerParamGroup(new TensorVector(g.params().toArray(new Tensor[0])),
+                    options(lr, beta1, beta2, eps, g.weightDecay())));
+        }
+        return opt;
+    }
+
+    private static AdamWOptions options(double lr, double beta1, double beta2, double eps, double weightDecay) {
+        AdamWOptions o = new AdamWOptions(lr);
+        o.betas().put(0, beta2).put(1, beta1);   // reversed std::tuple layout, see above
+        o.eps().put(eps);
+        o.weight_decay().put(weightDecay);
+        o.amsgrad().put(false);
+        return o;
+    }
+
+    /** Sets the learning rate of every group (for per-iteration schedules). */
+    public static void setLearningRate(AdamW opt, double lr) {
+        for (long i = 0; i < opt.param_groups().size(); i++) {
+            opt.param_groups().get(i).options().set_lr(lr);
+        }
+    }
+}
