@@ -39,7 +39,7 @@ public final class ModelWeights {
 
     private static void addAll(Map<String, Tensor> out, StringTensorDict d) {
         for (long i = 0; i < d.size(); i++) {
-            out.put(d.get(i).key().getString(), d.get(i).value());
+            out.put(d.get(i).key().getString(), Tensors.handle(d.get(i).value()));
         }
     }
 

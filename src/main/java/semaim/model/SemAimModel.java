@@ -48,10 +48,12 @@ public final class SemAimModel extends Module {
         int d = config.width();
         int n = config.numPatches();
         patchEmbed = register_module("patch_embed", new PatchEmbed(config.inChannels(), d, config.patchSize()));
-        clsToken = register_parameter("cls_token", Tensors.zeros(1, 1, d));
-        posEmbed = register_parameter("pos_embed",
+        // register_* returns a reference into the module's parameter list, which moves when the list grows:
+        // keep owning handles instead (see Tensors.handle).
+        clsToken = Tensors.handle(register_parameter("cls_token", Tensors.zeros(1, 1, d)));
+        posEmbed = Tensors.handle(register_parameter("pos_embed",
                 Tensors.floats(PositionEmbedding.sinCos2d(d, config.gridSize(), config.gridSize()), 1, 1 + n, d),
-                false);
+                false));
 
         Module blockList = register_module("blocks", new Module("ModuleList"));
         blocks = new EncoderBlock[config.depth()];
@@ -107,7 +109,7 @@ public final class SemAimModel extends Module {
         StringTensorDict params = named_parameters(true);
         for (long i = 0; i < params.size(); i++) {
             String name = params.get(i).key().getString();
-            Tensor p = params.get(i).value();
+            Tensor p = Tensors.handle(params.get(i).value());
             if (name.equals("cls_token") || name.equals("pos_embed") || name.startsWith("patch_embed.")) {
                 continue;
             }

@@ -102,6 +102,16 @@ public final class Tensors {
         return t.scalar_type().intern();
     }
 
+    /**
+     * An owning handle to the same tensor. Tensors read out of libtorch containers ({@code StringTensorDict},
+     * {@code TensorVector}) and the results of {@code Module.register_parameter/register_buffer} point into
+     * container memory that is freed or moved later (the process then aborts with "Cannot increase refcount after
+     * it reached zero"); keep this copy instead.
+     */
+    public static Tensor handle(Tensor borrowed) {
+        return new Tensor(borrowed);
+    }
+
     /** The tensor's sizes as a Java array. */
     public static long[] shape(Tensor t) {
         long[] s = new long[(int) t.dim()];
