@@ -37,6 +37,10 @@ public final class SemAimModel extends Module {
     final Tensor posEmbed;   // (1, T, D), fixed sin-cos, not trained
     final EncoderBlock[] blocks;
     final DecoderBlock[] queryBlocks;
+    // Every registered module needs a live Java peer: libtorch calls back into it (e.g. train/eval), and a
+    // collected peer makes those calls fail with a NullPointerException. So the containers are fields too.
+    private final Module blockList;
+    private final Module queryList;
     final LayerNormImpl norm;
     final Module predictionHead;
     private final PixelTarget pixelTarget;
@@ -55,13 +59,13 @@ public final class SemAimModel extends Module {
                 Tensors.floats(PositionEmbedding.sinCos2d(d, config.gridSize(), config.gridSize()), 1, 1 + n, d),
                 false));
 
-        Module blockList = register_module("blocks", new Module("ModuleList"));
+        blockList = register_module("blocks", new Module("ModuleList"));
         blocks = new EncoderBlock[config.depth()];
         for (int i = 0; i < blocks.length; i++) {
             blocks[i] = blockList.register_module(Integer.toString(i), new EncoderBlock(d, config.heads(),
                     config.mlpHidden(), config.layerNormEps(), dropPathRate(i)));
         }
-        Module queryList = register_module("query_blocks", new Module("ModuleList"));
+        queryList = register_module("query_blocks", new Module("ModuleList"));
         queryBlocks = new DecoderBlock[config.decoderDepth()];
         decoderReads = DecoderPairing.encoderBlocks(config.depth(), config.decoderDepth());
         for (int k = 0; k < queryBlocks.length; k++) {
