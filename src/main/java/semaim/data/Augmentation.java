@@ -1,0 +1,76 @@
+package semaim.data;
+
+import semaim.util.Rng;
+
+/** Applies an {@link AugmentConfig} to one decoded image, drawing its randomness from a given generator. */
+public final class Augmentation {
+    private final AugmentConfig config;
+
+    public Augmentation(AugmentConfig config) {
+        this.config = config;
+    }
+
+    public AugmentConfig config() {
+        return config;
+    }
+
+    /** A crop rectangle: top row, left column, height, width. */
+    public record Crop(int top, int left, int height, int width) {}
+
+    /** torchvision's {@code RandomResizedCrop.get_params}: 10 tries, then a centre crop clamped to the ratio range. */
+    public static Crop randomResizedCropParams(int height, int width, double scaleMin, double scaleMax,
+            double ratioMin, double ratioMax, Rng rng) {
+        double area = (double) height * width;
+        double logMin = Math.log(ratioMin), logMax = Math.log(ratioMax);
+        for (int attempt = 0; attempt < 10; attempt++) {
+            double targetArea = area * (scaleMin + (scaleMax - scaleMin) * rng.nextDouble());
+            double aspect = Math.exp(logMin + (logMax - logMin) * rng.nextDouble());
+            int w = (int) Math.rint(Math.sqrt(targetArea * aspect));   // Python's round: half to even
+            int h = (int) Math.rint(Math.sqrt(targetArea / aspect));
+            if (w > 0 && w <= width && h > 0 && h <= height) {
+                int top = rng.nextInt(height - h + 1);
+                int left = rng.nextInt(width - w + 1);
+                return new Crop(top, left, h, w);
+            }
+        }
+        double inRatio = (double) width / height;
+        int w, h;
+        if (inRatio < ratioMin) {
+            w = width;
+            h = (int) Math.rint(w / ratioMin);
+        } else if (inRatio > ratioMax) {
+            h = height;
+            w = (int) Math.rint(h * ratioMax);
+        } else {
+            w = width;
+            h = height;
+        }
+        return new Crop((height - h) / 2, (width - w) / 2, h, w);
+    }
+
+    /**
+     * Crop, resize, flip and normalise {@code img} into {@code out} at {@code offset} (C x S x S values). The
+     * image must have the configured number of channels.
+     */
+    public void apply(DecodedImage img, Rng rng, float[] out, int offset) {
+        int c = config.channels();
+        if (img.channels() != c) {
+            throw new IllegalArgumentException("image has " + img.channels() + " channels, augmentation expects " + c);
+        }
+        int s = config.imageSize();
+        Crop crop = randomResizedCropParams(img.height(), img.width(), config.scaleMin(), config.scaleMax(),
+                config.ratioMin(), config.ratioMax(), rng);
+        DecodedImage r = Resize.cropResize(img, crop.top(), crop.left(), crop.height(), crop.width(), s, s);
+        boolean flip = rng.nextDouble() < config.flipProb();
+        double[] mean = config.mean(), std = config.std();
+        float[] px = r.chw();
+        for (int ch = 0; ch < c; ch++) {
+            for (int y = 0; y < s; y++) {
+                for (int x = 0; x < s; x++) {
+                    float v = px[(ch * s + y) * s + (flip ? s - 1 - x : x)];
+                    out[offset + (ch * s + y) * s + x] = (float) ((v - mean[ch]) / std[ch]);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package semaim.data;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+import javax.imageio.ImageIO;
+
+/**
+ * Images in a folder, as torchvision's {@code ImageFolder}: if the folder has subfolders, each is a class (sorted
+ * by name) and its images are found recursively; otherwise the folder's own images form one unlabelled set.
+ * Files ending in jpg, jpeg, png, bmp or gif are decoded through ImageIO and converted to grayscale (PIL's "L"
+ * weights 0.299/0.587/0.114) or RGB; alpha is dropped.
+ */
+public final class ImageFolder implements ImageSource {
+    private static final List<String> EXTENSIONS = List.of(".jpg", ".jpeg", ".png", ".bmp", ".gif");
+
+    private final Path root;
+    private final int channels;
+    private final List<Path> files;
+    private final int[] labels;
+    private final List<String> classNames;
+
+    private ImageFolder(Path root, int channels, List<Path> files, int[] labels, List<String> classNames) {
+        this.root = root;
+        this.channels = channels;
+        this.files = files;
+        this.labels = labels;
+        this.classNames = classNames;
+    }
+
+    /** Lists the images below {@code root}; fails if it is missing, not a folder, or holds no image. */
+    public static ImageFolder open(Path root, int channels) throws IOException {
+        if (channels != 1 && channels != 3) {
+            throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
+        }
+        if (!Files.exists(root)) {
+            throw new DataException("data folder " + root + " does not exist");
+        }
+        if (!Files.isDirectory(root)) {
+            throw new DataException(root + " is not a folder (give a folder of images, or an IDX file ending in"
+                    + " -idx3-ubyte or -idx3-ubyte.gz)");
+        }
+        List<Path> classDirs;
+        try (Stream<Path> s = Files.list(root)) {
+            classDirs = s.filter(Files::isDirectory).filter(p -> !p.getFileName().toString().startsWith("."))
+                    .sorted().toList();
+        }
+        List<Path> files = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        List<String> classNames = new ArrayList<>();
+        if (classDirs.isEmpty()) {
+            files.addAll(imagesBelow(root));
+        } else {
+            for (Path dir : classDirs) {
+                List<Path> inClass = imagesBelow(dir);
+                if (inClass.isEmpty()) {
+                    continue;
+                }
+                int label = classNames.size();
+                classNames.add(dir.getFileName().toString());
+                for (Path f : inClass) {
+                    files.add(f);
+                    labels.add(label);
+                }
+            }
+        }
+        if (files.isEmpty()) {
+            throw new DataException("no images (" + String.join(", ", EXTENSIONS) + ") found in " + root);
+        }
+        int[] l = classNames.isEmpty() ? null : labels.stream().mapToInt(Integer::intValue).toArray();
+        return new ImageFolder(root, channels, List.copyOf(files), l, List.copyOf(classNames));
+    }
+
+    private static List<Path> imagesBelow(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile).filter(ImageFolder::isImage).sorted().toList();
+        }
+    }
+
+    static boolean isImage(Path p) {
+        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        return !n.startsWith(".") && EXTENSIONS.stream().anyMatch(n::endsWith);
+    }
+
+    @Override
+    public int size() {
+        return files.size();
+    }
+
+    @Override
+    public int channels() {
+        return channels;
+    }
+
+    @Override
+    public DecodedImage load(int index) throws IOException {
+        return decode(files.get(index), channels);
+    }
+
+    /** Decodes one image file to 1 or 3 channels in [0, 1]; an undecodable file is a {@link DataException}. */
+    public static DecodedImage decode(Path file, int channels) throws IOException {
+        BufferedImage img;
+        try {
+            img = ImageIO.read(file.toFile());
+        } catch (IOException | RuntimeException e) {
+            throw new DataException("cannot decode image " + file + ": " + e.getMessage(), e);
+        }
+        if (img == null) {
+            throw new DataException("cannot decode image " + file + ": not a supported image format");
+        }
+        int w = img.getWidth(), h = img.getHeight();
+        int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
+        float[] chw = new float[channels * w * h];
+        for (int i = 0; i < argb.length; i++) {
+            int r = (argb[i] >> 16) & 0xff, g = (argb[i] >> 8) & 0xff, b = argb[i] & 0xff;
+            if (channels == 1) {
+                chw[i] = (r * 299 + g * 587 + b * 114) / 1000f / 255f;
+            } else {
+                chw[i] = r / 255f;
+                chw[w * h + i] = g / 255f;
+                chw[2 * w * h + i] = b / 255f;
+            }
+        }
+        return new DecodedImage(w, h, channels, chw);
+    }
+
+    @Override
+    public int label(int index) {
+        return labels == null ? -1 : labels[index];
+    }
+
+    @Override
+    public List<String> classNames() {
+        return classNames;
+    }
+
+    @Override
+    public String describe(int index) {
+        return files.get(index).toString();
+    }
+
+    @Override
+    public String description() {
+        return "image folder " + root.toAbsolutePath() + " (" + files.size() + " images, "
+                + (classNames.isEmpty() ? "unlabelled" : classNames.size() + " classes") + ", "
+                + (channels == 1 ? "grayscale" : "RGB") + ")";
+    }
+}

@@ -1,0 +1,56 @@
+package semaim.train;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+/** Metrics as JSON lines ({@code metrics.jsonl}), one object per logged step, flushed as written. */
+public final class MetricsLog implements AutoCloseable {
+    private static final Gson GSON = new Gson();
+    private final BufferedWriter out;
+
+    /**
+     * Opens {@code file} for appending. When resuming at {@code resumedStep}, lines of later steps (written by a
+     * run that died after its last checkpoint) are dropped first, so the log never repeats a step.
+     */
+    public MetricsLog(Path file, long resumedStep) throws IOException {
+        if (resumedStep >= 0 && Files.exists(file)) {
+            List<String> keep = new ArrayList<>();
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                try {
+                    JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+                    if (o.get("step").getAsLong() <= resumedStep) {
+                        keep.add(line);
+                    }
+                } catch (RuntimeException damagedLine) {
+                    // A line cut by a kill is dropped.
+                }
+            }
+            Files.write(file, keep, StandardCharsets.UTF_8);
+        }
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
+    }
+
+    public void write(Map<String, ?> values) throws IOException {
+        out.write(GSON.toJson(values));
+        out.newLine();
+        out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+        out.close();
+    }
+}
