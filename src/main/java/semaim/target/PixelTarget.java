@@ -1,0 +1,58 @@
+package semaim.target;
+
+import org.bytedeco.pytorch.Tensor;
+
+import semaim.torch.Tensors;
+
+/**
+ * The pixel target and loss of Eq. 12 in the reference's order: normalised image -> optional Gaussian blur ->
+ * patchify -> optional per-patch normalisation -> per-element L2 (or L1) -> mean. Eq. 12 writes a sum over
+ * patches; the reference takes the mean over all patches and values, which only rescales the loss (we follow the
+ * code so learning rates transfer). Every patch counts, including the first in the order.
+ */
+public final class PixelTarget {
+    /** Per-patch normalisation epsilon, inside the square root (reference: 1e-6). */
+    public static final double NORM_PIX_EPS = 1e-6;
+
+    private final TargetConfig config;
+    private final int patchSize;
+    private final GaussianBlur blur;
+
+    /** The result of comparing predictions with targets. */
+    public record Loss(Tensor loss, Tensor perPatch, Tensor target) {}
+
+    /** {@code blur} may be null when the config has no blur. */
+    public PixelTarget(TargetConfig config, int patchSize, GaussianBlur blur) {
+        if (config.blurs() && blur == null) {
+            throw new IllegalArgumentException("config asks for a blur but none was given");
+        }
+        this.config = config;
+        this.patchSize = patchSize;
+        this.blur = config.blurs() ? blur : null;
+    }
+
+    public TargetConfig config() {
+        return config;
+    }
+
+    /** (B, C, H, W) normalised images -> (B, N, P*P*C) targets. */
+    public Tensor targets(Tensor images) {
+        Tensor x = blur == null ? images : blur.forward(images);
+        Tensor t = Patches.patchify(x, patchSize);                       // (B, N, P*P*C)
+        if (config.normPix()) {
+            Tensor mean = Tensors.meanKeep(t, -1);                        // (B, N, 1)
+            Tensor var = Tensors.varUnbiasedKeep(t, -1);                  // (B, N, 1)
+            t = t.sub(mean).div(var.add(Tensors.scalar(NORM_PIX_EPS)).sqrt());
+        }
+        return t;
+    }
+
+    /** prediction (B, N, K) against targets of {@code images} -> scalar loss, (B, N) per-patch loss, target. */
+    public Loss loss(Tensor prediction, Tensor images) {
+        Tensor target = targets(images);
+        Tensor diff = prediction.sub(target);
+        Tensor perElement = config.loss() == LossType.L2 ? diff.mul(diff) : diff.abs();
+        Tensor perPatch = perElement.mean(-1);                            // (B, N)
+        return new Loss(perPatch.mean(), perPatch, target);
+    }
+}
