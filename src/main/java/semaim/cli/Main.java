@@ -6,7 +6,9 @@ import picocli.CommandLine.Command;
 /** The {@code semaim} command. */
 @Command(name = "semaim", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "SemAIM: semantic-aware autoregressive image modeling (AAAI 2024) on libtorch.",
-        subcommands = {PretrainCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {PretrainCommand.class, KnnCommand.class, LinprobeCommand.class, FinetuneCommand.class,
+            AblateCommand.class, VisualizeCommand.class, ReportCommand.class,
+            CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:unexpected error", "2:usage error", "3:invalid configuration",
             "4:data error", "5:resume error", "6:training failed", "7:I/O error", "130:interrupted (checkpoint saved)"})

@@ -119,6 +119,10 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--keep-last", description = "Checkpoints to keep.") Integer keepLast;
     @Option(names = "--log-every", description = "Steps between metric lines.") Integer logEvery;
 
+    @Option(names = "--viz-every", paramLabel = "EPOCHS", defaultValue = "1",
+            description = "Draw the maps of 6 fixed training images into maps/epoch-NNN.png every N epochs (0 = never). Default: ${DEFAULT-VALUE}.")
+    int vizEvery;
+
     @Option(names = "--resume", paramLabel = "auto|PATH",
             description = "Continue a run: 'auto' takes the newest valid checkpoint in --output (damaged ones are skipped with a warning); or a checkpoint folder or run folder.")
     String resume;
@@ -217,7 +221,8 @@ public final class PretrainCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         Pretrainer.Result r;
         try (ConsoleProgress progress = new ConsoleProgress(cfg.logEvery(), cfg.epochs())) {
-            r = new Pretrainer(cfg, out, resumeFolder).run(stop::get, progress);
+            Pretrainer.Listener listener = vizEvery <= 0 ? progress : new MapsEveryEpochs(progress, cfg, out, vizEvery);
+            r = new Pretrainer(cfg, out, resumeFolder).run(stop::get, listener);
         } finally {
             finished.countDown();
         }

@@ -247,6 +247,11 @@ public final class SemAimModel extends Module {
         return Tensors.fromFloats2d(values).to(images.device(), torch.ScalarType.Float);
     }
 
+    /** The pixel target of these images and how to map predictions back to pixels. */
+    public PixelTarget pixelTarget() {
+        return pixelTarget;
+    }
+
     /** The pixel target used by the loss, (B, N, K). */
     public Tensor targets(Tensor images) {
         return pixelTarget.targets(images);

@@ -35,10 +35,28 @@ public final class PixelTarget {
         return config;
     }
 
+    /** (B, C, H, W) normalised images -> (B, N, P*P*C) patches of the (blurred) image, before norm-pix. */
+    public Tensor blurredPatches(Tensor images) {
+        return Patches.patchify(blur == null ? images : blur.forward(images), patchSize);
+    }
+
+    /**
+     * Maps per-patch normalised values back to the blurred image's scale using the target patches' own mean and
+     * variance (how the reference shows predictions); identity without norm-pix. (B, N, K) -> (B, N, K).
+     */
+    public Tensor denormalise(Tensor normalised, Tensor images) {
+        if (!config.normPix()) {
+            return normalised;
+        }
+        Tensor raw = blurredPatches(images);
+        Tensor mean = Tensors.meanKeep(raw, -1);
+        Tensor std = Tensors.varUnbiasedKeep(raw, -1).add(Tensors.scalar(NORM_PIX_EPS)).sqrt();
+        return normalised.mul(std).add(mean);
+    }
+
     /** (B, C, H, W) normalised images -> (B, N, P*P*C) targets. */
     public Tensor targets(Tensor images) {
-        Tensor x = blur == null ? images : blur.forward(images);
-        Tensor t = Patches.patchify(x, patchSize);                       // (B, N, P*P*C)
+        Tensor t = blurredPatches(images);                               // (B, N, P*P*C)
         if (config.normPix()) {
             Tensor mean = Tensors.meanKeep(t, -1);                        // (B, N, 1)
             Tensor var = Tensors.varUnbiasedKeep(t, -1);                  // (B, N, 1)

@@ -47,8 +47,23 @@ public final class Optimizers {
         return o;
     }
 
+    /** SGD with momentum over one group (the reference's linear-probe optimiser). */
+    public static org.bytedeco.pytorch.SGD sgd(List<Tensor> params, double lr, double momentum, double weightDecay) {
+        org.bytedeco.pytorch.SGDOptions o = new org.bytedeco.pytorch.SGDOptions(lr);
+        o.momentum().put(momentum);
+        o.weight_decay().put(weightDecay);
+        return new org.bytedeco.pytorch.SGD(new TensorVector(params.toArray(new Tensor[0])), o);
+    }
+
+    /** Sets group i's learning rate to {@code lr * scales[i]} (layer-wise decay). */
+    public static void setLearningRates(org.bytedeco.pytorch.Optimizer opt, double lr, double[] scales) {
+        for (long i = 0; i < opt.param_groups().size(); i++) {
+            opt.param_groups().get(i).options().set_lr(lr * scales[(int) i]);
+        }
+    }
+
     /** Sets the learning rate of every group (for per-iteration schedules). */
-    public static void setLearningRate(AdamW opt, double lr) {
+    public static void setLearningRate(org.bytedeco.pytorch.Optimizer opt, double lr) {
         for (long i = 0; i < opt.param_groups().size(); i++) {
             opt.param_groups().get(i).options().set_lr(lr);
         }

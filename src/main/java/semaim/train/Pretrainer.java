@@ -52,6 +52,9 @@ public final class Pretrainer {
         void info(String message);
 
         void warn(String message);
+
+        /** Called after each completed epoch with the model in its current state (e.g. to draw maps). */
+        default void epochEnd(int epochsDone, SemAimModel model) {}
     }
 
     /** What a run did. */
@@ -211,6 +214,9 @@ public final class Pretrainer {
                                 model, optimizer);
                         Checkpoint.prune(checkpoints, cfg.keepLast());
                         listener.checkpoint(lastCheckpoint);
+                    }
+                    if (endOfEpoch) {
+                        listener.epochEnd(e + 1, model);
                     }
                     if (stopNow) {
                         stopped = true;

@@ -1,0 +1,113 @@
+package semaim.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.bytedeco.pytorch.global.torch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import semaim.eval.EncoderCheckpoint;
+import semaim.eval.EvalData;
+import semaim.io.ModelWeights;
+import semaim.model.ModelConfig;
+import semaim.model.VisionTransformer;
+import semaim.train.Checkpoint;
+import semaim.train.Provenance;
+
+/** What the evaluation commands share: opening data and encoder, and writing a result file with provenance. */
+final class Evaluation {
+    private static final Logger LOG = LoggerFactory.getLogger("semaim");
+
+    final EvalOptions options;
+    final EvalData data;
+    final EncoderCheckpoint checkpoint;   // null for a random encoder
+    final ModelConfig modelConfig;
+    final long startNanos = System.nanoTime();
+
+    Evaluation(EvalOptions options, double dropPath) throws IOException {
+        this.options = options;
+        this.data = EvalData.open(options.data, options.train, options.test, options.channels, options.trainLimit,
+                options.testLimit);
+        int channels = data.train().channels();
+        if (options.checkpoint != null) {
+            checkpoint = EncoderCheckpoint.open(options.checkpoint);
+            modelConfig = checkpoint.config().modelConfig(channels).withDropPath(dropPath);
+        } else {
+            checkpoint = null;
+            ModelConfig m = ModelConfig.preset(options.model).withInChannels(channels).withDropPath(dropPath);
+            modelConfig = options.imageSize != null ? m.withImageSize(options.imageSize) : m;
+        }
+        LOG.info("train: {}", data.train().description());
+        LOG.info("test:  {}", data.test().description());
+    }
+
+    /** The encoder: the checkpoint's weights, or a seeded random initialisation. */
+    VisionTransformer encoder(VisionTransformer.Pooling pooling, int classes) {
+        torch.manual_seed(options.seed);
+        VisionTransformer vt = new VisionTransformer(modelConfig, pooling, classes);
+        if (checkpoint != null) {
+            ModelWeights.LoadReport r = vt.loadEncoder(checkpoint.weights(), checkpoint.file().toString());
+            LOG.info("loaded {} tensors from {}", r.loaded().size(), checkpoint.file());
+            LOG.info("unused (decoder, head of pre-training): {}", summary(r.unexpected()));
+            LOG.info("missing (newly initialised): {}", r.missing().isEmpty() ? "none" : String.join(", ", r.missing()));
+        } else {
+            LOG.info("randomly initialised {} encoder (seed {})", modelConfig.name(), options.seed);
+        }
+        return vt;
+    }
+
+    private static String summary(java.util.List<String> keys) {
+        if (keys.isEmpty()) {
+            return "none";
+        }
+        Map<String, Integer> byPrefix = new LinkedHashMap<>();
+        for (String k : keys) {
+            byPrefix.merge(k.contains(".") ? k.substring(0, k.indexOf('.')) : k, 1, Integer::sum);
+        }
+        StringBuilder sb = new StringBuilder();
+        byPrefix.forEach((p, n) -> sb.append(sb.length() == 0 ? "" : ", ").append(p).append(" (").append(n).append(')'));
+        return sb.toString();
+    }
+
+    /** Writes {@code metrics} with provenance to the result file; returns its path. */
+    Path writeResult(String command, Map<String, Object> settings, Map<String, Object> metrics) throws IOException {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("command", command);
+        out.put("metrics", metrics);
+        out.put("settings", settings);
+        Map<String, Object> encoder = new LinkedHashMap<>();
+        if (checkpoint != null) {
+            encoder.put("checkpoint", checkpoint.file().toAbsolutePath().toString());
+            encoder.put("sha256", checkpoint.sha256());
+            encoder.put("pretrain_config", checkpoint.config());
+        } else {
+            encoder.put("checkpoint", "none (random initialisation)");
+        }
+        encoder.put("model", modelConfig);
+        out.put("encoder", encoder);
+        out.put("train_data", data.train().description());
+        out.put("test_data", data.test().description());
+        out.put("seed", options.seed);
+        out.put("wall_seconds", (System.nanoTime() - startNanos) / 1e9);
+        out.put("provenance", Provenance.of(data.train().description(), data.train().size()));
+        Path file = options.output != null ? options.output : Path.of("results", command + "-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json");
+        if (file.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        }
+        Files.writeString(file, Checkpoint.toJson(out), StandardCharsets.UTF_8);
+        LOG.info("result: {}", file);
+        return file;
+    }
+
+    static int classes(EvalData d) {
+        return Math.max(d.train().classNames().size(), d.test().classNames().size());
+    }
+}

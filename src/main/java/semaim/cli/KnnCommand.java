@@ -1,0 +1,66 @@
+package semaim.cli;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import semaim.eval.Features;
+import semaim.eval.Knn;
+import semaim.eval.Protocols;
+import semaim.model.VisionTransformer;
+import semaim.torch.Torch;
+
+/** {@code semaim knn}: DINO-style weighted k-NN on frozen features. */
+@Command(name = "knn", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Weighted k-NN accuracy of a frozen encoder (DINO protocol: L2-normalised features, "
+                + "votes exp(sim/T)). Without --data/--train/--test: the embedded Fashion-MNIST subsets."})
+public final class KnnCommand implements CommandErrors.Command {
+    private static final Logger LOG = LoggerFactory.getLogger("semaim");
+
+    @Mixin EvalOptions options;
+
+    @Option(names = "--k", split = ",", defaultValue = "10,20,30", description = "Neighbour counts. Default: ${DEFAULT-VALUE}.")
+    int[] ks;
+
+    @Option(names = "--temperature", defaultValue = "0.07", description = "Vote temperature T. Default: ${DEFAULT-VALUE}.")
+    double temperature;
+
+    @Option(names = "--pool", defaultValue = "CLS", description = "Feature: CLS (after the final norm) or MEAN (patch tokens). Default: ${DEFAULT-VALUE}.")
+    VisionTransformer.Pooling pool;
+
+    @Option(names = "--batch-size", defaultValue = "256") int batchSize;
+    @Option(names = "--chunk", defaultValue = "512", description = "Test features compared at once (bounds memory).") int chunk;
+
+    @Override
+    public Integer call() {
+        return CommandErrors.guard("knn", () -> {
+            Torch.init();
+            Evaluation ev = new Evaluation(options, 0.0);
+            VisionTransformer enc = ev.encoder(pool, 0);
+            var device = Torch.device(options.device);
+            enc.to(device, false);
+            Features.Set[] f;
+            try (Bar bar = new Bar("features", ev.data.train().size() + ev.data.test().size())) {
+                f = Protocols.features(enc, ev.data, device, batchSize, n -> bar.stepTo(n, null));
+            }
+            Map<Integer, Knn.Accuracy> acc = Knn.evaluate(f[0], f[1], ks, temperature, chunk);
+            Map<String, Object> metrics = new LinkedHashMap<>();
+            acc.forEach((k, a) -> {
+                LOG.info("k-NN k={}: top-1 {}%, top-5 {}%", k, String.format("%.2f", a.top1()), String.format("%.2f", a.top5()));
+                metrics.put("k" + k + "_top1", a.top1());
+                metrics.put("k" + k + "_top5", a.top5());
+            });
+            Map<String, Object> settings = new LinkedHashMap<>();
+            settings.put("k", ks);
+            settings.put("temperature", temperature);
+            settings.put("pool", pool);
+            ev.writeResult("knn", settings, metrics);
+            return ExitCodes.OK;
+        });
+    }
+}

@@ -1,0 +1,74 @@
+package semaim.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import semaim.data.Datasets;
+import semaim.model.SemAimModel;
+import semaim.train.PretrainConfig;
+import semaim.train.Pretrainer;
+import semaim.viz.MapWriter;
+import semaim.viz.SampleImages;
+
+/**
+ * Draws the maps of six fixed training images every N epochs into {@code maps/epoch-NNN.png}, so one can watch the
+ * semantic centre move as training goes on. Forwards everything else to the wrapped listener.
+ */
+final class MapsEveryEpochs implements Pretrainer.Listener {
+    private final Pretrainer.Listener inner;
+    private final PretrainConfig cfg;
+    private final Path out;
+    private final int every;
+    private SampleImages samples;
+
+    MapsEveryEpochs(Pretrainer.Listener inner, PretrainConfig cfg, Path out, int every) {
+        this.inner = inner;
+        this.cfg = cfg;
+        this.out = out;
+        this.every = every;
+    }
+
+    @Override
+    public void started(long doneSteps, long totalSteps, int stepsPerEpoch, String description) {
+        inner.started(doneSteps, totalSteps, stepsPerEpoch, description);
+    }
+
+    @Override
+    public void step(long step, int epoch, double loss, double lr, double imagesPerSecond) {
+        inner.step(step, epoch, loss, lr, imagesPerSecond);
+    }
+
+    @Override
+    public void checkpoint(Path folder) {
+        inner.checkpoint(folder);
+    }
+
+    @Override
+    public void info(String message) {
+        inner.info(message);
+    }
+
+    @Override
+    public void warn(String message) {
+        inner.warn(message);
+    }
+
+    @Override
+    public void epochEnd(int epochsDone, SemAimModel model) {
+        if (epochsDone % every != 0) {
+            return;
+        }
+        try {
+            if (samples == null) {
+                samples = SampleImages.first(Datasets.open(cfg.data(), cfg.channels()), 6);
+            }
+            MapWriter.write(model, samples, out.resolve("maps").resolve(String.format("epoch-%03d", epochsDone)),
+                    "overview.png", 0);
+            java.nio.file.Files.copy(out.resolve("maps").resolve(String.format("epoch-%03d", epochsDone))
+                    .resolve("overview.png"), out.resolve("maps").resolve(String.format("epoch-%03d.png", epochsDone)),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            inner.warn("could not draw the maps after epoch " + epochsDone + ": " + e.getMessage());
+        }
+    }
+}

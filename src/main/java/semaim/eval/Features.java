@@ -1,0 +1,61 @@
+package semaim.eval;
+
+import java.io.IOException;
+import java.util.function.LongConsumer;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+import semaim.data.DecodedImage;
+import semaim.data.EvalTransform;
+import semaim.data.ImageSource;
+import semaim.model.VisionTransformer;
+import semaim.torch.Tensors;
+
+/** Frozen-encoder features of a whole dataset, computed in batches with bounded memory. */
+public final class Features {
+    /** Features (N x D, row-major) and labels. */
+    public record Set(float[] values, int rows, int dim, int[] labels, int classes) {
+        public Tensor tensor() {
+            return Tensors.floats(values, rows, dim);
+        }
+    }
+
+    private Features() {}
+
+    /**
+     * Runs {@code encoder} (eval mode, no gradient) over every image of {@code source}; {@code progress} is told
+     * how many images are done.
+     */
+    public static Set extract(VisionTransformer encoder, ImageSource source, EvalTransform transform, Device device,
+            int batchSize, LongConsumer progress) throws IOException {
+        boolean wasTraining = encoder.is_training();
+        encoder.eval();
+        int n = source.size(), d = encoder.featureDim(), c = source.channels(), s = transform.size();
+        float[] out = new float[n * d];
+        int[] labels = new int[n];
+        try {
+            for (int start = 0; start < n; start += batchSize) {
+                int b = Math.min(batchSize, n - start);
+                float[] px = new float[b * c * s * s];
+                for (int k = 0; k < b; k++) {
+                    DecodedImage img = source.load(start + k);
+                    transform.apply(img, px, k * c * s * s);
+                    labels[start + k] = source.label(start + k);
+                }
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor x = Tensors.floats(px, b, c, s, s).to(device, torch.ScalarType.Float);
+                    Tensor f = Tensors.noGrad(() -> encoder.features(x));
+                    System.arraycopy(Tensors.toFloats(f), 0, out, start * d, b * d);
+                }
+                progress.accept(start + b);
+            }
+        } finally {
+            encoder.train(wasTraining);
+        }
+        int classes = Math.max(source.classNames().size(), 1 + java.util.Arrays.stream(labels).max().orElse(0));
+        return new Set(out, n, d, labels, classes);
+    }
+}

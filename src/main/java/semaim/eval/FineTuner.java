@@ -1,0 +1,167 @@
+package semaim.eval;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+import semaim.data.AugmentConfig;
+import semaim.data.Augmentation;
+import semaim.data.BatchLoader;
+import semaim.data.EvalTransform;
+import semaim.data.ImageSource;
+import semaim.io.ModelWeights;
+import semaim.model.VisionTransformer;
+import semaim.torch.Optimizers;
+import semaim.torch.Tensors;
+import semaim.train.LrSchedule;
+import semaim.util.Rng;
+
+/**
+ * End-to-end fine-tuning as the reference's {@code main_finetune.py}: AdamW (0.9, 0.999), layer-wise lr decay,
+ * drop path, label smoothing, Mixup/CutMix, RandomResizedCrop(0.08-1) + flip (+ random erasing), warm-up + cosine
+ * to min_lr. Evaluates on the held-out split after every epoch (never on the training split, unlike the released
+ * script) and keeps the best and the last weights.
+ */
+public final class FineTuner {
+    /** Fine-tuning hyper-parameters (reference values in {@link #reference}). */
+    public record Options(int epochs, int batchSize, double blr, double minLr, double warmupEpochs, double weightDecay,
+            double layerDecay, double smoothing, double mixup, double cutmix, double mixProb, double switchProb,
+            double cropScaleMin, double reprob, long seed, int workers) {
+        public static Options reference(int epochs, int batchSize) {
+            return new Options(epochs, batchSize, 5e-4, 1e-6, Math.min(5, epochs / 5.0), 0.05, 0.65, 0.1, 0.8, 1.0,
+                    1.0, 0.5, 0.08, 0.25, 0, 2);
+        }
+    }
+
+    /** Receives progress. */
+    public interface Listener {
+        void started(int totalSteps);
+
+        void step(int step, double loss, double lr);
+
+        void epoch(int epoch, double top1, double top5, double trainLoss);
+    }
+
+    /** Best and last held-out accuracy (percent) and the per-epoch history [epoch, loss, top1, top5]. */
+    public record Result(double bestTop1, int bestEpoch, double lastTop1, double lastTop5, List<double[]> history,
+            Path best, Path last) {}
+
+    private FineTuner() {}
+
+    public static Result run(VisionTransformer model, ImageSource train, ImageSource test, Options o, Device device,
+            Path outDir, Map<String, String> provenance, Listener listener) throws IOException {
+        int size = model.config().imageSize(), channels = train.channels();
+        int classes = (int) model.head.weight().size(0);
+        Map<String, Tensor> named = new LinkedHashMap<>();
+        var params = model.named_parameters(true);
+        for (long i = 0; i < params.size(); i++) {
+            Tensor p = Tensors.handle(params.get(i).value());
+            if (p.requires_grad()) {
+                named.put(params.get(i).key().getString(), p);
+            }
+        }
+        LayerDecay.Groups groups = LayerDecay.of(named, model.config().depth(), o.weightDecay(), o.layerDecay());
+        double lr = o.blr() * o.batchSize() / 256.0;
+        AdamW opt = Optimizers.adamW(groups.groups(), lr, 0.9, 0.999, 1e-8);
+        LrSchedule schedule = new LrSchedule(lr, o.minLr(), o.warmupEpochs(), o.epochs());
+        AugmentConfig aug = new AugmentConfig(size, o.cropScaleMin(), 1.0, 3.0 / 4, 4.0 / 3, 0.5,
+                AugmentConfig.defaultMean(channels), AugmentConfig.defaultStd(channels));
+        Mixup mixup = new Mixup(o.mixup(), o.cutmix(), o.mixProb(), o.switchProb(), o.smoothing(), classes);
+        RandomErasing erasing = new RandomErasing(o.reprob());
+        EvalTransform evalTransform = EvalTransform.standard(size, channels);
+        List<double[]> history = new ArrayList<>();
+        double best = -1;
+        int bestEpoch = 0;
+        double[] lastAcc = {0, 0};
+        Path bestFile = outDir.resolve("best.safetensors"), lastFile = outDir.resolve("last.safetensors");
+        try (BatchLoader loader = new BatchLoader(train, new Augmentation(aug), o.batchSize(), o.seed(), o.workers(), 4,
+                false, m -> { })) {
+            int steps = loader.batchesPerEpoch();
+            listener.started(steps * o.epochs());
+            int step = 0;
+            for (int epoch = 0; epoch < o.epochs(); epoch++) {
+                model.train(true);
+                double lossSum = 0;
+                Iterator<BatchLoader.Batch> it = loader.epoch(epoch, 0);
+                for (int s = 0; s < steps; s++) {
+                    BatchLoader.Batch b = it.next();
+                    Rng rng = new Rng(o.seed() * 1_000_003L + (long) epoch * 65_537 + s);
+                    float[] px = b.images();
+                    for (int i = 0; i < o.batchSize(); i++) {
+                        erasing.apply(px, i, channels, size, rng);
+                    }
+                    float[] target = mixup.apply(px, b.labels(), channels, size, rng);
+                    double stepLr = schedule.at(epoch + s / (double) steps);
+                    Optimizers.setLearningRates(opt, stepLr, groups.scales());
+                    try (PointerScope scope = new PointerScope()) {
+                        Tensor x = Tensors.floats(px, o.batchSize(), channels, size, size).to(device, torch.ScalarType.Float);
+                        Tensor t = Tensors.floats(target, o.batchSize(), classes).to(device, torch.ScalarType.Float);
+                        Tensor loss = Losses.softCrossEntropy(model.forward(x), t);
+                        opt.zero_grad();
+                        loss.backward();
+                        opt.step();
+                        double l = loss.item_double();
+                        if (!Double.isFinite(l)) {
+                            throw new semaim.train.TrainingException("fine-tuning loss became " + l + " at epoch "
+                                    + (epoch + 1) + "; try a lower --blr");
+                        }
+                        lossSum += l;
+                        listener.step(++step, l, stepLr);
+                    }
+                }
+                lastAcc = accuracy(model, test, evalTransform, device, 256);
+                history.add(new double[] {epoch + 1, lossSum / steps, lastAcc[0], lastAcc[1]});
+                listener.epoch(epoch + 1, lastAcc[0], lastAcc[1], lossSum / steps);
+                Map<String, String> meta = new LinkedHashMap<>(provenance);
+                meta.put("epoch", Integer.toString(epoch + 1));
+                meta.put("top1", Double.toString(lastAcc[0]));
+                ModelWeights.save(model, lastFile, meta);
+                if (lastAcc[0] > best) {
+                    best = lastAcc[0];
+                    bestEpoch = epoch + 1;
+                    ModelWeights.save(model, bestFile, meta);
+                }
+            }
+        }
+        return new Result(best, bestEpoch, lastAcc[0], lastAcc[1], history, bestFile, lastFile);
+    }
+
+    /** Top-1 and top-5 accuracy (percent) of {@code model} on {@code test}, eval mode, no gradient. */
+    public static double[] accuracy(VisionTransformer model, ImageSource test, EvalTransform transform, Device device,
+            int batchSize) throws IOException {
+        boolean wasTraining = model.is_training();
+        model.eval();
+        long top1 = 0, top5 = 0;
+        int c = test.channels(), s = transform.size();
+        try {
+            for (int start = 0; start < test.size(); start += batchSize) {
+                int b = Math.min(batchSize, test.size() - start);
+                float[] px = new float[b * c * s * s];
+                int[] labels = new int[b];
+                for (int k = 0; k < b; k++) {
+                    transform.apply(test.load(start + k), px, k * c * s * s);
+                    labels[k] = test.label(start + k);
+                }
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor x = Tensors.floats(px, b, c, s, s).to(device, torch.ScalarType.Float);
+                    long[] h = Losses.hits(Tensors.noGrad(() -> model.forward(x)), labels);
+                    top1 += h[0];
+                    top5 += h[1];
+                }
+            }
+        } finally {
+            model.train(wasTraining);
+        }
+        return new double[] {100.0 * top1 / test.size(), 100.0 * top5 / test.size()};
+    }
+}

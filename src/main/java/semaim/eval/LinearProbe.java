@@ -1,0 +1,131 @@
+package semaim.eval;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntConsumer;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.BatchNorm1dImpl;
+import org.bytedeco.pytorch.BatchNormOptions;
+import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.SGD;
+import org.bytedeco.pytorch.Tensor;
+
+import semaim.torch.Nn;
+import semaim.torch.Optimizers;
+import semaim.torch.Tensors;
+import semaim.train.LrSchedule;
+import semaim.util.Rng;
+
+/**
+ * The reference's linear probe on frozen features: {@code BatchNorm1d(D, affine=False, eps=1e-6)} then
+ * {@code Linear(D, classes)} (weight N(0, 0.01), bias 0), SGD with momentum 0.9 and no weight decay,
+ * lr = blr x batch / 256 with warm-up + cosine, cross-entropy. Trains on features computed once (cached), which
+ * replaces the reference's RandomCrop + flip of each epoch by one pass over the unaugmented images.
+ */
+public final class LinearProbe {
+    /** Final test accuracy (percent) and the per-epoch history. */
+    public record Result(double top1, double top5, List<double[]> history) {}
+
+    static final class Head extends Module {
+        final BatchNorm1dImpl bn;
+        final LinearImpl linear;
+
+        Head(int dim, int classes) {
+            super("LinearProbeHead");
+            BatchNormOptions o = new BatchNormOptions(dim);
+            o.affine().put(false);
+            o.eps().put(1e-6);
+            bn = register_module("bn", new BatchNorm1dImpl(o));
+            linear = register_module("linear", Nn.linear(dim, classes));
+            Nn.normal(linear.weight(), 0.0, 0.01);
+            Nn.fill(linear.bias(), 0.0);
+        }
+
+        Tensor forward(Tensor x) {
+            return linear.forward(bn.forward(x));
+        }
+    }
+
+    private LinearProbe() {}
+
+    /** {@code onEpoch} receives the epoch number after each epoch. */
+    public static Result train(Features.Set train, Features.Set test, int epochs, int batchSize, double blr,
+            double warmupEpochs, long seed, IntConsumer onEpoch) {
+        int classes = Math.max(train.classes(), test.classes());
+        org.bytedeco.pytorch.global.torch.manual_seed(seed);
+        Head head = new Head(train.dim(), classes);
+        double lr = blr * batchSize / 256.0;
+        List<Tensor> params = new ArrayList<>();
+        var named = head.named_parameters(true);
+        for (long i = 0; i < named.size(); i++) {
+            params.add(Tensors.handle(named.get(i).value()));
+        }
+        SGD sgd = Optimizers.sgd(params, lr, 0.9, 0.0);
+        LrSchedule schedule = new LrSchedule(lr, 0.0, warmupEpochs, epochs);
+        int steps = train.rows() / batchSize;
+        if (steps == 0) {
+            throw new IllegalArgumentException("fewer training features (" + train.rows() + ") than one batch ("
+                    + batchSize + ")");
+        }
+        Rng rng = new Rng(seed);
+        List<double[]> history = new ArrayList<>();
+        int[] order = new int[train.rows()];
+        for (int epoch = 0; epoch < epochs; epoch++) {
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            for (int i = order.length - 1; i > 0; i--) {
+                int j = rng.nextInt(i + 1);
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+            head.train(true);
+            double lossSum = 0;
+            for (int s = 0; s < steps; s++) {
+                Optimizers.setLearningRate(sgd, schedule.at(epoch + s / (double) steps));
+                float[] x = new float[batchSize * train.dim()];
+                int[] y = new int[batchSize];
+                for (int k = 0; k < batchSize; k++) {
+                    int r = order[s * batchSize + k];
+                    System.arraycopy(train.values(), r * train.dim(), x, k * train.dim(), train.dim());
+                    y[k] = train.labels()[r];
+                }
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor logits = head.forward(Tensors.floats(x, batchSize, train.dim()));
+                    Tensor loss = Losses.softCrossEntropy(logits,
+                            Tensors.floats(Losses.smoothOneHot(y, classes, 0.0), batchSize, classes));
+                    sgd.zero_grad();
+                    loss.backward();
+                    sgd.step();
+                    lossSum += loss.item_double();
+                }
+            }
+            double[] acc = accuracy(head, test);
+            history.add(new double[] {epoch + 1, lossSum / steps, acc[0], acc[1]});
+            onEpoch.accept(epoch + 1);
+        }
+        double[] acc = accuracy(head, test);
+        return new Result(acc[0], acc[1], history);
+    }
+
+    static double[] accuracy(Head head, Features.Set test) {
+        head.eval();
+        long top1 = 0, top5 = 0;
+        int chunk = 1024;
+        for (int start = 0; start < test.rows(); start += chunk) {
+            int m = Math.min(chunk, test.rows() - start);
+            try (PointerScope scope = new PointerScope()) {
+                float[] x = java.util.Arrays.copyOfRange(test.values(), start * test.dim(), (start + m) * test.dim());
+                Tensor logits = Tensors.noGrad(() -> head.forward(Tensors.floats(x, m, test.dim())));
+                long[] h = Losses.hits(logits, java.util.Arrays.copyOfRange(test.labels(), start, start + m));
+                top1 += h[0];
+                top5 += h[1];
+            }
+        }
+        head.train(true);
+        return new double[] {100.0 * top1 / test.rows(), 100.0 * top5 / test.rows()};
+    }
+}

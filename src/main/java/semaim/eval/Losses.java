@@ -1,0 +1,48 @@
+package semaim.eval;
+
+import org.bytedeco.pytorch.Tensor;
+
+import semaim.torch.Tensors;
+
+/** Classification losses and target encodings shared by the linear probe and fine-tuning. */
+final class Losses {
+    private Losses() {}
+
+    /** One-hot rows with label smoothing: off = s / K, on = 1 - s + s / K (timm's convention). */
+    static float[] smoothOneHot(int[] labels, int classes, double smoothing) {
+        float off = (float) (smoothing / classes);
+        float on = (float) (1.0 - smoothing + off);
+        float[] t = new float[labels.length * classes];
+        for (int i = 0; i < labels.length; i++) {
+            for (int c = 0; c < classes; c++) {
+                t[i * classes + c] = c == labels[i] ? on : off;
+            }
+        }
+        return t;
+    }
+
+    /** Soft-target cross-entropy: mean over rows of -sum(target * log_softmax(logits)). */
+    static Tensor softCrossEntropy(Tensor logits, Tensor target) {
+        return target.mul(logits.log_softmax(1)).sum(new long[] {1}, false,
+                new org.bytedeco.pytorch.ScalarTypeOptional()).mean().neg();
+    }
+
+    /** Top-1 and top-5 hits of {@code logits} (B, K) against labels. */
+    static long[] hits(Tensor logits, int[] labels) {
+        float[] l = Tensors.toFloats(logits);
+        int k = (int) logits.size(1);
+        long top1 = 0, top5 = 0;
+        for (int i = 0; i < labels.length; i++) {
+            int rank = 0;
+            float truth = l[i * k + labels[i]];
+            for (int c = 0; c < k; c++) {
+                if (c != labels[i] && (l[i * k + c] > truth || (l[i * k + c] == truth && c < labels[i]))) {
+                    rank++;
+                }
+            }
+            top1 += rank == 0 ? 1 : 0;
+            top5 += rank < 5 ? 1 : 0;
+        }
+        return new long[] {top1, top5};
+    }
+}

@@ -1,0 +1,161 @@
+package semaim.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.bytedeco.pytorch.LayerNormImpl;
+import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.StringTensorDict;
+import org.bytedeco.pytorch.Tensor;
+
+import semaim.io.ModelWeights;
+import semaim.torch.Nn;
+import semaim.torch.Tensors;
+
+/**
+ * The encoder alone, as a plain ViT classifier (timm's {@code VisionTransformer} as MAE's {@code models_vit}
+ * wraps it): what is kept after pre-training for k-NN, linear probing and fine-tuning. Same parameter names as the
+ * pre-training model ({@code cls_token, pos_embed, patch_embed.*, blocks.{i}.*, norm.*}) plus {@code fc_norm.*}
+ * and {@code head.*}, so a pre-training checkpoint loads by name and its decoder is simply not used.
+ *
+ * <p>No attention mask: every token sees every token. The position embedding is a trainable parameter here,
+ * initialised from the fixed sin-cos values, as in the reference's fine-tuning.
+ */
+public final class VisionTransformer extends Module {
+    /** How the image feature is read off the tokens. */
+    public enum Pooling {
+        /** CLS token after the final norm (linear probing and k-NN in the reference). */
+        CLS,
+        /** Mean of the patch tokens, then {@code fc_norm} (the reference's fine-tuning default). */
+        MEAN
+    }
+
+    private final ModelConfig config;
+    private final Pooling pooling;
+    final PatchEmbed patchEmbed;
+    final Tensor clsToken;
+    final Tensor posEmbed;
+    final EncoderBlock[] blocks;
+    private final Module blockList;   // live Java peer for the container (see SemAimModel)
+    final LayerNormImpl norm;
+    final LayerNormImpl fcNorm;
+    public final LinearImpl head;
+
+    /** {@code numClasses} 0: no head, {@link #forward} returns features. */
+    public VisionTransformer(ModelConfig config, Pooling pooling, int numClasses) {
+        super("VisionTransformer");
+        this.config = config;
+        this.pooling = pooling;
+        int d = config.width();
+        patchEmbed = register_module("patch_embed", new PatchEmbed(config.inChannels(), d, config.patchSize()));
+        clsToken = Tensors.handle(register_parameter("cls_token", Tensors.zeros(1, 1, d)));
+        posEmbed = Tensors.handle(register_parameter("pos_embed", Tensors.floats(
+                PositionEmbedding.sinCos2d(d, config.gridSize(), config.gridSize()), 1, 1 + config.numPatches(), d)));
+        blockList = register_module("blocks", new Module("ModuleList"));
+        blocks = new EncoderBlock[config.depth()];
+        for (int i = 0; i < blocks.length; i++) {
+            double rate = config.depth() == 1 ? 0 : config.dropPath() * i / (config.depth() - 1);
+            blocks[i] = blockList.register_module(Integer.toString(i),
+                    new EncoderBlock(d, config.heads(), config.mlpHidden(), config.layerNormEps(), rate));
+        }
+        norm = register_module("norm", Nn.layerNorm(d, config.layerNormEps()));
+        fcNorm = pooling == Pooling.MEAN ? register_module("fc_norm", Nn.layerNorm(d, config.layerNormEps())) : null;
+        head = numClasses > 0 ? register_module("head", Nn.linear(d, numClasses)) : null;
+        initialise();
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Pooling pooling() {
+        return pooling;
+    }
+
+    public int featureDim() {
+        return config.width();
+    }
+
+    private void initialise() {
+        patchEmbed.initialise();
+        Nn.normal(clsToken, 0.0, 0.02);
+        StringTensorDict params = named_parameters(true);
+        for (long i = 0; i < params.size(); i++) {
+            String name = params.get(i).key().getString();
+            Tensor p = Tensors.handle(params.get(i).value());
+            if (name.equals("cls_token") || name.equals("pos_embed") || name.startsWith("patch_embed.")) {
+                continue;
+            }
+            if (name.endsWith(".weight")) {
+                if (name.contains("norm")) {
+                    Nn.fill(p, 1.0);
+                } else if (name.equals("head.weight")) {
+                    Nn.normal(p, 0.0, 2e-5);   // the reference re-initialises the fine-tuning head this small
+                } else {
+                    Nn.xavierUniform(p);
+                }
+            } else if (name.endsWith(".bias")) {
+                Nn.fill(p, 0.0);
+            }
+        }
+    }
+
+    /** (B, C, H, W) -> (B, D) features, pooled as configured. */
+    public Tensor features(Tensor images) {
+        long b = images.size(0);
+        int n = config.numPatches();
+        Tensor x = patchEmbed.forward(images).add(posEmbed.narrow(1, 1, n));        // (B, N, D)
+        Tensor cls = clsToken.add(posEmbed.narrow(1, 0, 1)).expand(b, -1, -1);     // (B, 1, D)
+        Tensor h = Tensors.cat(1, cls, x);                                          // (B, T, D)
+        for (EncoderBlock blk : blocks) {
+            h = blk.forward(h, null);
+        }
+        if (pooling == Pooling.MEAN) {
+            return fcNorm.forward(h.narrow(1, 1, n).mean(1));                       // (B, D)
+        }
+        return norm.forward(h).select(1, 0);                                        // (B, D)
+    }
+
+    /** Logits (B, classes), or features when the model has no head. */
+    public Tensor forward(Tensor images) {
+        Tensor f = features(images);
+        return head == null ? f : head.forward(f);
+    }
+
+    /**
+     * Loads the encoder of a pre-training (or fine-tuning) state dict. Keys this model lacks (the decoder, the
+     * prediction head, the blur kernel) are returned as unused; keys the file lacks ({@code fc_norm}, {@code head})
+     * keep their fresh initialisation and are returned as missing. Shapes must match.
+     */
+    public ModelWeights.LoadReport loadEncoder(Map<String, Tensor> weights, String source) {
+        ModelWeights.LoadReport r = ModelWeights.load(this, weights, false, source);
+        List<String> missingEncoder = new ArrayList<>();
+        for (String k : r.missing()) {
+            if (!k.startsWith("head.") && !k.startsWith("fc_norm.")) {
+                missingEncoder.add(k);
+            }
+        }
+        if (!missingEncoder.isEmpty()) {
+            throw new IllegalArgumentException(source + " is not a SemAIM/ViT checkpoint of this architecture: "
+                    + "missing " + missingEncoder.subList(0, Math.min(5, missingEncoder.size())));
+        }
+        return r;
+    }
+
+    /**
+     * The reference's layer ids for layer-wise learning-rate decay: 0 for {@code cls_token}, {@code pos_embed} and
+     * {@code patch_embed.*}; i + 1 for {@code blocks.i.*}; depth + 1 for everything else (norms and head).
+     */
+    public static int layerId(String name, int depth) {
+        if (name.equals("cls_token") || name.equals("pos_embed") || name.startsWith("patch_embed.")) {
+            return 0;
+        }
+        if (name.startsWith("blocks.")) {
+            int end = name.indexOf('.', 7);
+            return Integer.parseInt(name.substring(7, end)) + 1;
+        }
+        return depth + 1;
+    }
+}

@@ -1,0 +1,103 @@
+package semaim.viz;
+
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+
+import semaim.data.AugmentConfig;
+import semaim.data.DecodedImage;
+import semaim.data.EvalTransform;
+import semaim.model.ModelConfig;
+import semaim.model.SemAimModel;
+import semaim.model.SimilarityKind;
+import semaim.model.SimilarityMaps;
+import semaim.order.OrderInput;
+import semaim.order.PatchOrder;
+import semaim.order.RasterOrder;
+import semaim.order.SemanticAwareOrder;
+import semaim.order.SimilarityOrder;
+import semaim.order.StochasticOrder;
+import semaim.target.Patches;
+import semaim.torch.Tensors;
+import semaim.util.Rng;
+
+/**
+ * The rows of the paper's Fig. 2 / S1 for any model and images: the input, the last block's CLS self-attention
+ * (mean over heads), the similarity map S, the raster, stochastic, similarity and semantic-aware orders (warm =
+ * predicted first), and the semantic-order predictions de-normalised next to the (blurred) target.
+ */
+public final class MapFigure {
+    public static final List<String> CAPTIONS = List.of("input", "self-attention", "similarity S", "raster",
+            "stochastic", "similarity order", "semantic order", "prediction", "target");
+
+    private MapFigure() {}
+
+    /** One row of panels per image (all panels of side about 112 px). */
+    public static List<List<BufferedImage>> rows(SemAimModel model, List<DecodedImage> images, long seed) {
+        ModelConfig mc = model.config();
+        int s = mc.imageSize(), c = mc.inChannels(), g = mc.gridSize(), n = mc.numPatches();
+        int scale = Math.max(1, Math.round(112f / s));
+        double[] mean = AugmentConfig.defaultMean(c), std = AugmentConfig.defaultStd(c);
+        EvalTransform t = new EvalTransform(s, 0.875, mean, std);
+        float[] px = new float[images.size() * c * s * s];
+        for (int i = 0; i < images.size(); i++) {
+            t.apply(images.get(i), px, i * c * s * s);
+        }
+        List<List<BufferedImage>> rows = new ArrayList<>();
+        boolean wasTraining = model.is_training();
+        model.eval();
+        try (PointerScope scope = new PointerScope()) {
+            Tensor x = Tensors.floats(px, images.size(), c, s, s);
+            SimilarityMaps maps = model.similarityPass(x, SimilarityKind.CLS);
+            float[][] sim = Tensors.toFloats2d(maps.similarity());
+            float[][] att = Tensors.toFloats2d(maps.clsAttention());
+            Rng rng = new Rng(seed);
+            OrderInput in = new OrderInput(images.size(), g, g, sim);
+            List<PatchOrder> orders = List.of(new RasterOrder(), new StochasticOrder(),
+                    new SimilarityOrder(SimilarityKind.CLS), SemanticAwareOrder.paper());
+            List<float[][]> orderValues = new ArrayList<>();
+            for (PatchOrder o : orders) {
+                orderValues.add(o.generate(in, rng));
+            }
+            Tensor semantic = Tensors.fromFloats2d(orderValues.get(3));
+            Tensor pred = Tensors.noGrad(() -> model.forwardStep(x, semantic).prediction());           // (B, N, K)
+            Tensor predPixels = model.pixelTarget().denormalise(pred, x);
+            Tensor predImage = Patches.unpatchify(predPixels, mc.patchSize(), c);                        // (B, C, S, S)
+            Tensor targetImage = Patches.unpatchify(model.pixelTarget().blurredPatches(x), mc.patchSize(), c);
+            float[] predPx = Tensors.toFloats(predImage), targetPx = Tensors.toFloats(targetImage);
+            int per = c * s * s;
+            for (int i = 0; i < images.size(); i++) {
+                BufferedImage input = Panels.image(unnormalise(px, i * per, c, s, mean, std), c, s, scale);
+                List<BufferedImage> row = new ArrayList<>();
+                row.add(input);
+                row.add(Panels.overlay(input, att[i], g, true, true));
+                row.add(Panels.overlay(input, sim[i], g, true, true));
+                for (float[][] v : orderValues) {
+                    row.add(Panels.overlay(input, Panels.orderHeat(v[i]), g, false, false));
+                }
+                row.add(Panels.image(unnormalise(predPx, i * per, c, s, mean, std), c, s, scale));
+                row.add(Panels.image(unnormalise(targetPx, i * per, c, s, mean, std), c, s, scale));
+                rows.add(row);
+            }
+        } finally {
+            model.train(wasTraining);
+        }
+        if (n != g * g) {
+            throw new IllegalStateException("non-square grid");
+        }
+        return rows;
+    }
+
+    private static float[] unnormalise(float[] px, int offset, int c, int s, double[] mean, double[] std) {
+        float[] out = new float[c * s * s];
+        for (int ch = 0; ch < c; ch++) {
+            for (int i = 0; i < s * s; i++) {
+                out[ch * s * s + i] = (float) Math.max(0, Math.min(1, px[offset + ch * s * s + i] * std[ch] + mean[ch]));
+            }
+        }
+        return out;
+    }
+}
