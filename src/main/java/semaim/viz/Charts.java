@@ -55,6 +55,7 @@ public final class Charts {
         if (logY) {
             org.jfree.chart.axis.LogAxis axis = new org.jfree.chart.axis.LogAxis(yAxis);
             axis.setSmallestValue(1e-12);
+            axis.setNumberFormatOverride(new java.text.DecimalFormat("0.0##"));
             chart.getXYPlot().setRangeAxis(axis);
         }
         style(chart);

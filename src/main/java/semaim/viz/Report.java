@@ -39,13 +39,6 @@ public final class Report {
         JsonObject summary = readJson(runDir.resolve("summary.json"));
         if (summary != null) {
             h.append("<h2>Summary</h2>\n").append(table(summary, "provenance"));
-            if (summary.has("provenance")) {
-                h.append("<h2>Provenance</h2>\n").append(table(summary.getAsJsonObject("provenance"), null));
-            }
-        }
-        JsonObject config = readJson(runDir.resolve("config.json"));
-        if (config != null) {
-            h.append("<h2>Configuration</h2>\n").append(table(config, null));
         }
         if (!curves.isEmpty()) {
             h.append("<h2>Training curves</h2>\n");
@@ -92,6 +85,13 @@ public final class Report {
                     }
                 }
             }
+        }
+        JsonObject config = readJson(runDir.resolve("config.json"));
+        if (config != null) {
+            h.append("<h2>Configuration</h2>\n").append(table(config, null));
+        }
+        if (summary != null && summary.has("provenance")) {
+            h.append("<h2>Provenance</h2>\n").append(table(summary.getAsJsonObject("provenance"), null));
         }
         h.append("</body></html>\n");
         Path out = runDir.resolve("report.html");
