@@ -63,6 +63,14 @@ final class Evaluation {
         return vt;
     }
 
+    /** Train and test features of {@code encoder}, with a progress bar. */
+    semaim.eval.Features.Set[] features(VisionTransformer encoder, org.bytedeco.pytorch.Device device, int batchSize)
+            throws IOException {
+        try (Bar bar = new Bar("features", data.train().size() + data.test().size())) {
+            return semaim.eval.Protocols.features(encoder, data, device, batchSize, n -> bar.stepTo(n, null));
+        }
+    }
+
     private static String summary(java.util.List<String> keys) {
         if (keys.isEmpty()) {
             return "none";

@@ -11,7 +11,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import semaim.eval.Features;
 import semaim.eval.Knn;
-import semaim.eval.Protocols;
 import semaim.model.VisionTransformer;
 import semaim.torch.Torch;
 
@@ -44,10 +43,7 @@ public final class KnnCommand implements CommandErrors.Command {
             VisionTransformer enc = ev.encoder(pool, 0);
             var device = Torch.device(options.device);
             enc.to(device, false);
-            Features.Set[] f;
-            try (Bar bar = new Bar("features", ev.data.train().size() + ev.data.test().size())) {
-                f = Protocols.features(enc, ev.data, device, batchSize, n -> bar.stepTo(n, null));
-            }
+            Features.Set[] f = ev.features(enc, device, batchSize);
             Map<Integer, Knn.Accuracy> acc = Knn.evaluate(f[0], f[1], ks, temperature, chunk);
             Map<String, Object> metrics = new LinkedHashMap<>();
             acc.forEach((k, a) -> {

@@ -11,7 +11,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import semaim.eval.Features;
 import semaim.eval.LinearProbe;
-import semaim.eval.Protocols;
 import semaim.model.VisionTransformer;
 import semaim.torch.Torch;
 
@@ -39,10 +38,7 @@ public final class LinprobeCommand implements CommandErrors.Command {
             VisionTransformer enc = ev.encoder(pool, 0);
             var device = Torch.device(options.device);
             enc.to(device, false);
-            Features.Set[] f;
-            try (Bar bar = new Bar("features", ev.data.train().size() + ev.data.test().size())) {
-                f = Protocols.features(enc, ev.data, device, 256, n -> bar.stepTo(n, null));
-            }
+            Features.Set[] f = ev.features(enc, device, 256);
             LinearProbe.Result r;
             try (Bar bar = new Bar("linprobe", epochs)) {
                 r = LinearProbe.train(f[0], f[1], epochs, batchSize, blr, warmupEpochs, options.seed,

@@ -3,7 +3,6 @@ package semaim.model;
 import org.bytedeco.pytorch.LayerNormImpl;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -102,32 +101,9 @@ public final class SemAimModel extends Module {
         return config.depth() == 1 ? 0.0 : config.dropPath() * block / (config.depth() - 1);
     }
 
-    /**
-     * The reference initialisation: Xavier-uniform on every Linear weight (the fused qkv as one [3D, D] matrix),
-     * Linear biases 0, LayerNorm 1 and 0, CLS token N(0, 0.02), patch conv through its flattened view with its
-     * default bias. Seeded by {@code torch.manual_seed}.
-     */
+    /** The reference initialisation (see {@link ReferenceInit}), seeded by {@code torch.manual_seed}. */
     private void initialise() {
-        patchEmbed.initialise();
-        Nn.normal(clsToken, 0.0, 0.02);
-        StringTensorDict params = named_parameters(true);
-        for (long i = 0; i < params.size(); i++) {
-            String name = params.get(i).key().getString();
-            Tensor p = Tensors.handle(params.get(i).value());
-            if (name.equals("cls_token") || name.equals("pos_embed") || name.startsWith("patch_embed.")) {
-                continue;
-            }
-            boolean isNorm = name.contains("norm");
-            if (name.endsWith(".weight")) {
-                if (isNorm) {
-                    Nn.fill(p, 1.0);
-                } else {
-                    Nn.xavierUniform(p);
-                }
-            } else if (name.endsWith(".bias")) {
-                Nn.fill(p, 0.0);
-            }
-        }
+        ReferenceInit.apply(this, patchEmbed, clsToken, 0.0);
     }
 
     /**
@@ -136,11 +112,7 @@ public final class SemAimModel extends Module {
      */
     public Tensor embed(Tensor images) {
         checkImages(images);
-        long b = images.size(0);
-        int n = config.numPatches();
-        Tensor patches = patchEmbed.forward(images).add(posEmbed.narrow(1, 1, n));   // (B, N, D)
-        Tensor cls = clsToken.add(posEmbed.narrow(1, 0, 1)).expand(b, -1, -1);      // (B, 1, D)
-        return Tensors.cat(1, cls, patches);                                          // (B, T, D)
+        return ReferenceInit.embed(patchEmbed, clsToken, posEmbed, images, config.numPatches());
     }
 
     /**

@@ -7,7 +7,6 @@ import java.util.Map;
 import org.bytedeco.pytorch.LayerNormImpl;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 
 import semaim.io.ModelWeights;
@@ -78,37 +77,15 @@ public final class VisionTransformer extends Module {
         return config.width();
     }
 
+    /** The reference initialisation; the classifier head starts at N(0, 2e-5) as the reference re-initialises it. */
     private void initialise() {
-        patchEmbed.initialise();
-        Nn.normal(clsToken, 0.0, 0.02);
-        StringTensorDict params = named_parameters(true);
-        for (long i = 0; i < params.size(); i++) {
-            String name = params.get(i).key().getString();
-            Tensor p = Tensors.handle(params.get(i).value());
-            if (name.equals("cls_token") || name.equals("pos_embed") || name.startsWith("patch_embed.")) {
-                continue;
-            }
-            if (name.endsWith(".weight")) {
-                if (name.contains("norm")) {
-                    Nn.fill(p, 1.0);
-                } else if (name.equals("head.weight")) {
-                    Nn.normal(p, 0.0, 2e-5);   // the reference re-initialises the fine-tuning head this small
-                } else {
-                    Nn.xavierUniform(p);
-                }
-            } else if (name.endsWith(".bias")) {
-                Nn.fill(p, 0.0);
-            }
-        }
+        ReferenceInit.apply(this, patchEmbed, clsToken, 2e-5);
     }
 
     /** (B, C, H, W) -> (B, D) features, pooled as configured. */
     public Tensor features(Tensor images) {
-        long b = images.size(0);
         int n = config.numPatches();
-        Tensor x = patchEmbed.forward(images).add(posEmbed.narrow(1, 1, n));        // (B, N, D)
-        Tensor cls = clsToken.add(posEmbed.narrow(1, 0, 1)).expand(b, -1, -1);     // (B, 1, D)
-        Tensor h = Tensors.cat(1, cls, x);                                          // (B, T, D)
+        Tensor h = ReferenceInit.embed(patchEmbed, clsToken, posEmbed, images, n);  // (B, T, D)
         for (EncoderBlock blk : blocks) {
             h = blk.forward(h, null);
         }

@@ -1,0 +1,51 @@
+package semaim.model;
+
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.StringTensorDict;
+import org.bytedeco.pytorch.Tensor;
+
+import semaim.torch.Nn;
+import semaim.torch.Tensors;
+
+/**
+ * The reference's initialisation (MAE's {@code initialize_weights} + {@code _init_weights}), shared by the
+ * pre-training model and the plain ViT: Xavier-uniform on every Linear weight (a fused qkv as one [3D, D] matrix),
+ * Linear biases 0, LayerNorm weight 1 and bias 0, CLS token N(0, 0.02), the patch convolution Xavier-uniform through
+ * its flattened [D, C*P*P] view with its default bias, and the fixed position embedding left as built.
+ */
+final class ReferenceInit {
+    private ReferenceInit() {}
+
+    /** {@code headStd} > 0: a Linear named {@code head.weight} gets N(0, headStd) instead (fine-tuning heads). */
+    static void apply(Module model, PatchEmbed patchEmbed, Tensor clsToken, double headStd) {
+        patchEmbed.initialise();
+        Nn.normal(clsToken, 0.0, 0.02);
+        StringTensorDict params = model.named_parameters(true);
+        for (long i = 0; i < params.size(); i++) {
+            String name = params.get(i).key().getString();
+            Tensor p = Tensors.handle(params.get(i).value());
+            if (name.equals("cls_token") || name.equals("pos_embed") || name.startsWith("patch_embed.")) {
+                continue;
+            }
+            if (name.endsWith(".weight")) {
+                if (name.contains("norm")) {
+                    Nn.fill(p, 1.0);
+                } else if (headStd > 0 && name.equals("head.weight")) {
+                    Nn.normal(p, 0.0, headStd);
+                } else {
+                    Nn.xavierUniform(p);
+                }
+            } else if (name.endsWith(".bias")) {
+                Nn.fill(p, 0.0);
+            }
+        }
+    }
+
+    /** x = [x_cls; x_p] + p: (B, C, H, W) -> (B, 1 + N, D), CLS first. */
+    static Tensor embed(PatchEmbed patchEmbed, Tensor clsToken, Tensor posEmbed, Tensor images, int numPatches) {
+        long b = images.size(0);
+        Tensor patches = patchEmbed.forward(images).add(posEmbed.narrow(1, 1, numPatches));   // (B, N, D)
+        Tensor cls = clsToken.add(posEmbed.narrow(1, 0, 1)).expand(b, -1, -1);                // (B, 1, D)
+        return Tensors.cat(1, cls, patches);                                                    // (B, T, D)
+    }
+}
