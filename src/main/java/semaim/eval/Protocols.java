@@ -28,8 +28,8 @@ public final class Protocols {
         return Knn.evaluate(f[0], f[1], ks, 0.07, 512);
     }
 
-    /** The linear probe with the reference's optimiser settings on precomputed features. */
+    /** The linear probe with the reference's optimiser settings (batch 256, or all features if fewer). */
     public static LinearProbe.Result linprobe(Features.Set[] f, int epochs, long seed) {
-        return LinearProbe.train(f[0], f[1], epochs, 256, 0.1, 0, seed, e -> { });
+        return LinearProbe.train(f[0], f[1], epochs, Math.min(256, f[0].rows()), 0.1, 0, seed, e -> { });
     }
 }

@@ -1,0 +1,64 @@
+package semaim.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import semaim.data.TestData;
+
+class AblateAndMapsCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void ablationGridWritesTablesAndResumesAHalfDoneGrid() throws Exception {
+        Path data = TestData.writeIdx(dir, 32);
+        Path out = dir.resolve("grid");
+        String[] args = {"ablate", "--orders", "semantic,raster", "--decoder-depths", "2", "--data", data.toString(),
+            "--image-size", "16", "--batch-size", "8", "--max-steps", "2", "--epochs", "1", "--train-limit", "200",
+            "--test-limit", "100", "--linprobe-epochs", "2", "--output", out.toString()};
+        assertEquals(ExitCodes.OK, Main.run(args));
+        Path done = out.resolve("cells/semantic_pixel_d2/result.json");
+        Path redo = out.resolve("cells/raster_pixel_d2/result.json");
+        assertTrue(Files.exists(done) && Files.exists(redo));
+        String table = Files.readString(out.resolve("ablation.md"));
+        assertTrue(table.contains("semantic_pixel_d2") && table.contains("raster_pixel_d2"), table);
+        assertEquals(3, Files.readAllLines(out.resolve("ablation.csv")).size());
+        assertTrue(Files.size(out.resolve("ablation.png")) > 1000);
+        // Half-done: one cell lost its result. The finished cell is not recomputed.
+        Files.delete(redo);
+        FileTime before = Files.getLastModifiedTime(done);
+        Thread.sleep(20);
+        assertEquals(ExitCodes.OK, Main.run(args));
+        assertEquals(before, Files.getLastModifiedTime(done));
+        assertTrue(Files.exists(redo));
+        assertEquals(ExitCodes.INVALID_CONFIG, Main.run("ablate", "--targets", "dino", "--output", out.toString()));
+    }
+
+    @Test
+    void pretrainDrawsMapsEveryEpochAndReportHasCurves() throws Exception {
+        Path data = TestData.writeIdx(dir, 32);
+        Path out = dir.resolve("run");
+        assertEquals(ExitCodes.OK, Main.run("pretrain", "--data", data.toString(), "--image-size", "16",
+                "--decoder-depth", "2", "--batch-size", "8", "--epochs", "2", "--log-every", "1",
+                "--output", out.toString()));
+        assertTrue(Files.exists(out.resolve("maps/epoch-001.png")));
+        assertTrue(Files.exists(out.resolve("maps/epoch-002.png")));
+        assertEquals(ExitCodes.OK, Main.run("report", out.toString()));
+        assertTrue(Files.exists(out.resolve("report.html")));
+        for (String curve : new String[] {"loss.png", "lr.png", "throughput.png"}) {
+            assertTrue(Files.size(out.resolve("report-assets").resolve(curve)) > 1000, curve);
+        }
+        assertEquals(ExitCodes.OK, Main.run("visualize", "--checkpoint", out.toString(), "--images", data.toString(),
+                "--limit", "3", "--output", dir.resolve("maps").toString()));
+        assertTrue(Files.exists(dir.resolve("maps/overview.png")));
+        assertEquals(ExitCodes.DATA, Main.run("visualize", "--images", dir.resolve("none.png").toString(),
+                "--output", dir.resolve("m2").toString()));
+    }
+}
