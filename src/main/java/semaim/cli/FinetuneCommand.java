@@ -39,6 +39,9 @@ public final class FinetuneCommand implements CommandErrors.Command {
     @Option(names = "--mix-prob", defaultValue = "1.0") double mixProb;
     @Option(names = "--switch-prob", defaultValue = "0.5") double switchProb;
     @Option(names = "--crop-scale-min", defaultValue = "0.08") double cropScaleMin;
+    @Option(names = "--rand-augment", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "RandAugment rand-m9-mstd0.5-inc1 (reference: on). Default: ${DEFAULT-VALUE}.")
+    boolean randAugment;
     @Option(names = "--reprob", defaultValue = "0.25", description = "Random erasing probability (0 = off).") double reprob;
     @Option(names = "--pool", defaultValue = "MEAN", description = "MEAN (+ fc_norm, reference) or CLS. Default: ${DEFAULT-VALUE}.")
     VisionTransformer.Pooling pool;
@@ -57,7 +60,7 @@ public final class FinetuneCommand implements CommandErrors.Command {
             model.to(device, false);
             FineTuner.Options o = new FineTuner.Options(epochs, batchSize, blr, minLr,
                     warmupEpochs != null ? warmupEpochs : Math.min(5, epochs / 5.0), weightDecay, layerDecay,
-                    smoothing, mixup, cutmix, mixProb, switchProb, cropScaleMin, reprob, options.seed, workers);
+                    smoothing, mixup, cutmix, mixProb, switchProb, cropScaleMin, randAugment, reprob, options.seed, workers);
             Path dir = weightsDir != null ? weightsDir : Path.of("results", "finetune-weights-"
                     + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
             java.nio.file.Files.createDirectories(dir);

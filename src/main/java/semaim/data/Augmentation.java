@@ -5,9 +5,16 @@ import semaim.util.Rng;
 /** Applies an {@link AugmentConfig} to one decoded image, drawing its randomness from a given generator. */
 public final class Augmentation {
     private final AugmentConfig config;
+    private final RandAugment randAugment;
 
     public Augmentation(AugmentConfig config) {
+        this(config, null);
+    }
+
+    /** With RandAugment applied after crop and flip, before normalisation (timm's order); null for none. */
+    public Augmentation(AugmentConfig config, RandAugment randAugment) {
         this.config = config;
+        this.randAugment = randAugment;
     }
 
     public AugmentConfig config() {
@@ -62,14 +69,26 @@ public final class Augmentation {
                 config.ratioMin(), config.ratioMax(), rng);
         DecodedImage r = Resize.cropResize(img, crop.top(), crop.left(), crop.height(), crop.width(), s, s);
         boolean flip = rng.nextDouble() < config.flipProb();
-        double[] mean = config.mean(), std = config.std();
         float[] px = r.chw();
-        for (int ch = 0; ch < c; ch++) {
-            for (int y = 0; y < s; y++) {
-                for (int x = 0; x < s; x++) {
-                    float v = px[(ch * s + y) * s + (flip ? s - 1 - x : x)];
-                    out[offset + (ch * s + y) * s + x] = (float) ((v - mean[ch]) / std[ch]);
+        if (flip) {
+            for (int ch = 0; ch < c; ch++) {
+                for (int y = 0; y < s; y++) {
+                    for (int x = 0; x < s / 2; x++) {
+                        int a = (ch * s + y) * s + x, b = (ch * s + y) * s + s - 1 - x;
+                        float t = px[a];
+                        px[a] = px[b];
+                        px[b] = t;
+                    }
                 }
+            }
+        }
+        if (randAugment != null) {
+            randAugment.apply(r, rng);
+        }
+        double[] mean = config.mean(), std = config.std();
+        for (int ch = 0; ch < c; ch++) {
+            for (int i = 0; i < s * s; i++) {
+                out[offset + ch * s * s + i] = (float) ((px[ch * s * s + i] - mean[ch]) / std[ch]);
             }
         }
     }

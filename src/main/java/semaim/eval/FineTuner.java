@@ -19,6 +19,7 @@ import semaim.data.Augmentation;
 import semaim.data.BatchLoader;
 import semaim.data.EvalTransform;
 import semaim.data.ImageSource;
+import semaim.data.RandAugment;
 import semaim.io.ModelWeights;
 import semaim.model.VisionTransformer;
 import semaim.torch.Optimizers;
@@ -28,7 +29,8 @@ import semaim.util.Rng;
 
 /**
  * End-to-end fine-tuning as the reference's {@code main_finetune.py}: AdamW (0.9, 0.999), layer-wise lr decay,
- * drop path, label smoothing, Mixup/CutMix, RandomResizedCrop(0.08-1) + flip (+ random erasing), warm-up + cosine
+ * drop path, label smoothing, Mixup/CutMix, RandomResizedCrop(0.08-1) + flip + RandAugment (m9, mstd 0.5) + random
+ * erasing (each can be switched off), warm-up + cosine
  * to min_lr. Evaluates on the held-out split after every epoch (never on the training split, unlike the released
  * script) and keeps the best and the last weights.
  */
@@ -36,10 +38,10 @@ public final class FineTuner {
     /** Fine-tuning hyper-parameters (reference values in {@link #reference}). */
     public record Options(int epochs, int batchSize, double blr, double minLr, double warmupEpochs, double weightDecay,
             double layerDecay, double smoothing, double mixup, double cutmix, double mixProb, double switchProb,
-            double cropScaleMin, double reprob, long seed, int workers) {
+            double cropScaleMin, boolean randAugment, double reprob, long seed, int workers) {
         public static Options reference(int epochs, int batchSize) {
             return new Options(epochs, batchSize, 5e-4, 1e-6, Math.min(5, epochs / 5.0), 0.05, 0.65, 0.1, 0.8, 1.0,
-                    1.0, 0.5, 0.08, 0.25, 0, 2);
+                    1.0, 0.5, 0.08, true, 0.25, 0, 2);
         }
     }
 
@@ -84,7 +86,8 @@ public final class FineTuner {
         int bestEpoch = 0;
         double[] lastAcc = {0, 0};
         Path bestFile = outDir.resolve("best.safetensors"), lastFile = outDir.resolve("last.safetensors");
-        try (BatchLoader loader = new BatchLoader(train, new Augmentation(aug), o.batchSize(), o.seed(), o.workers(), 4,
+        Augmentation augmentation = new Augmentation(aug, o.randAugment() ? RandAugment.reference() : null);
+        try (BatchLoader loader = new BatchLoader(train, augmentation, o.batchSize(), o.seed(), o.workers(), 4,
                 false, m -> { })) {
             int steps = loader.batchesPerEpoch();
             listener.started(steps * o.epochs());

@@ -92,7 +92,7 @@ public final class Mixup {
         }
         double d = a - 1.0 / 3, c = 1 / Math.sqrt(9 * d);
         while (true) {
-            double x = normal(rng), v = 1 + c * x;
+            double x = rng.nextGaussian(), v = 1 + c * x;
             if (v <= 0) {
                 continue;
             }
@@ -102,10 +102,5 @@ public final class Mixup {
                 return d * v;
             }
         }
-    }
-
-    static double normal(Rng rng) {
-        double u1 = Math.max(rng.nextDouble(), 1e-300), u2 = rng.nextDouble();
-        return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
     }
 }

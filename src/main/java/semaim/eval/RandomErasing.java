@@ -29,7 +29,7 @@ public final class RandomErasing {
                 for (int c = 0; c < channels; c++) {
                     for (int y = top; y < top + h; y++) {
                         for (int x = left; x < left + w; x++) {
-                            images[i * per + (c * size + y) * size + x] = (float) Mixup.normal(rng);
+                            images[i * per + (c * size + y) * size + x] = (float) rng.nextGaussian();
                         }
                     }
                 }

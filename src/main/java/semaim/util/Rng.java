@@ -32,6 +32,12 @@ public final class Rng {
         return (nextLong() >>> 11) * 0x1.0p-53;
     }
 
+    /** Standard normal (Box-Muller). */
+    public double nextGaussian() {
+        double u1 = Math.max(nextDouble(), 1e-300), u2 = nextDouble();
+        return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    }
+
     /** Uniform in [0, bound). */
     public int nextInt(int bound) {
         if (bound <= 0) {
