@@ -13,7 +13,7 @@ t() { local name=$1; shift; local s=$(date +%s); "$@"; echo "$name wall_seconds 
 t ablate "$S" ablate --orders semantic,stochastic,raster --output "$OUT/ablate" --train "$TRAIN" --test "$TEST"
 t knn-random "$S" knn --train "$TRAIN" --test "$TEST" --channels 1 --output "$OUT/knn-random.json"
 t linprobe-random "$S" linprobe --train "$TRAIN" --test "$TEST" --channels 1 --output "$OUT/linprobe-random.json"
-FT=(--train "$TRAIN" --test "$TEST" --channels 1 --train-limit 10000 --epochs 3)
+FT=(--train "$TRAIN" --test "$TEST" --channels 1 --train-limit 10000 --epochs 3 --no-rand-augment)
 t finetune-scratch "$S" finetune "${FT[@]}" --output "$OUT/finetune-scratch.json" --weights-dir "$OUT/ft-scratch"
 for o in semantic stochastic raster; do
   t "finetune-$o" "$S" finetune "${FT[@]}" --checkpoint "$OUT/ablate/cells/${o}_pixel_d6" \
