@@ -37,6 +37,6 @@ final class CommandErrors {
         return code;
     }
 
-    /** Unused marker so picocli sees command classes as Callables. */
+    /** What every evaluation command implements (picocli calls {@code call()} for the exit code). */
     interface Command extends Callable<Integer> {}
 }

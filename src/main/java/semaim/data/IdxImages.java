@@ -38,11 +38,8 @@ public final class IdxImages implements ImageSource {
 
     /** Reads an image file and, if {@code labelFile} is not null, its labels. */
     public static IdxImages read(Path imageFile, Path labelFile) throws IOException {
-        try (InputStream in = Files.newInputStream(imageFile)) {
-            IdxImages images = read(in, imageFile.toString(), labelFile == null ? null : Files.newInputStream(labelFile),
-                    labelFile == null ? null : labelFile.toString());
-            return images;
-        }
+        return read(Files.newInputStream(imageFile), imageFile.toString(),
+                labelFile == null ? null : Files.newInputStream(labelFile), labelFile == null ? null : labelFile.toString());
     }
 
     /** Reads from streams (gzip detected by its magic bytes); the label stream may be null. Closes both. */
@@ -166,13 +163,5 @@ public final class IdxImages implements ImageSource {
     public String description() {
         return "IDX " + source + " (" + count + " images, " + rows + "x" + cols + ", grayscale"
                 + (labels == null ? "" : ", labelled") + ")";
-    }
-
-    /** The first {@code n} images as a new source (shares nothing mutable). */
-    public IdxImages head(int n) {
-        int k = Math.min(n, count);
-        byte[] p = java.util.Arrays.copyOf(pixels, k * rows * cols);
-        byte[] l = labels == null ? null : java.util.Arrays.copyOf(labels, k);
-        return new IdxImages(source + "[:" + k + "]", k, rows, cols, p, l, classNames);
     }
 }

@@ -180,7 +180,7 @@ class DataTest {
 
     @Test
     void batchesAreAPureFunctionOfSeedEpochAndPosition() throws Exception {
-        IdxImages src = FashionMnist.embeddedTrain().head(64);
+        ImageSource src = Subset.of(FashionMnist.embeddedTrain(), 64);
         Augmentation aug = new Augmentation(AugmentConfig.pretraining(28, 1));
         try (BatchLoader a = new BatchLoader(src, aug, 8, 7, 2, 3, false, m -> { });
                 BatchLoader b = new BatchLoader(src, aug, 8, 7, 1, 1, false, m -> { })) {

@@ -180,7 +180,7 @@ class EvalProtocolsTest {
         assertTrue(ModelWeights.stateDict(vit).get("pos_embed").requires_grad(), "position embedding is trainable");
         // One short fine-tuning epoch runs and evaluates on the held-out split.
         FineTuner.Options o = FineTuner.Options.reference(1, 16);
-        FineTuner.Result res = FineTuner.run(vit, FashionMnist.embeddedTrain().head(64),
+        FineTuner.Result res = FineTuner.run(vit, Subset.of(FashionMnist.embeddedTrain(), 64),
                 Subset.of(FashionMnist.embeddedTest(), 48), o, Torch.device("cpu"), dir.resolve("ft"), Map.of(),
                 new FineTuner.Listener() {
                     @Override
