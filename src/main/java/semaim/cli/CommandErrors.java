@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.util.concurrent.Callable;
 
 import semaim.data.DataException;
-import semaim.train.TrainingException;
+import semaim.util.TrainingException;
 
 /** Maps failures of a command body to one-line messages and exit codes. */
 final class CommandErrors {

@@ -9,13 +9,13 @@ import org.slf4j.LoggerFactory;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import semaim.train.Pretrainer;
+import semaim.ablation.AblationGrid;
 
 /**
  * Shows training progress: a progress bar (epoch, step, loss, lr, img/s, ETA) on a terminal; on a pipe or in CI,
  * one log line every {@code logEvery} steps instead, so logs stay readable.
  */
-final class ConsoleProgress implements Pretrainer.Listener, AutoCloseable {
+final class ConsoleProgress implements AblationGrid.Pretraining {
     private static final Logger LOG = LoggerFactory.getLogger("semaim");
     private final boolean terminal;
     private final int logEvery;

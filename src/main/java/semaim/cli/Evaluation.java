@@ -9,17 +9,17 @@ import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import org.bytedeco.pytorch.global.torch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import semaim.eval.EncoderCheckpoint;
 import semaim.eval.EvalData;
+import semaim.io.Json;
 import semaim.io.ModelWeights;
+import semaim.io.Provenance;
 import semaim.model.ModelConfig;
 import semaim.model.VisionTransformer;
-import semaim.train.Checkpoint;
-import semaim.train.Provenance;
+import semaim.torch.Torch;
 
 /** What the evaluation commands share: opening data and encoder, and writing a result file with provenance. */
 final class Evaluation {
@@ -38,7 +38,11 @@ final class Evaluation {
         int channels = data.train().channels();
         if (options.checkpoint != null) {
             checkpoint = EncoderCheckpoint.open(options.checkpoint);
-            modelConfig = checkpoint.config().modelConfig(channels).withDropPath(dropPath);
+            if (checkpoint.channels() != channels) {
+                throw new IllegalArgumentException(checkpoint.file() + " was trained on " + checkpoint.channels()
+                        + "-channel images but the evaluation data has " + channels + " (see --channels)");
+            }
+            modelConfig = checkpoint.modelConfig().withDropPath(dropPath);
         } else {
             checkpoint = null;
             ModelConfig m = ModelConfig.preset(options.model).withInChannels(channels).withDropPath(dropPath);
@@ -50,7 +54,7 @@ final class Evaluation {
 
     /** The encoder: the checkpoint's weights, or a seeded random initialisation. */
     VisionTransformer encoder(VisionTransformer.Pooling pooling, int classes) {
-        torch.manual_seed(options.seed);
+        Torch.manualSeed(options.seed);
         VisionTransformer vt = new VisionTransformer(modelConfig, pooling, classes);
         if (checkpoint != null) {
             ModelWeights.LoadReport r = vt.loadEncoder(checkpoint.weights(), checkpoint.file().toString());
@@ -94,7 +98,9 @@ final class Evaluation {
         if (checkpoint != null) {
             encoder.put("checkpoint", checkpoint.file().toAbsolutePath().toString());
             encoder.put("sha256", checkpoint.sha256());
-            encoder.put("pretrain_config", checkpoint.config());
+            if (checkpoint.pretrainConfig() != null) {
+                encoder.put("pretrain_config", checkpoint.pretrainConfig());
+            }
         } else {
             encoder.put("checkpoint", "none (random initialisation)");
         }
@@ -110,7 +116,7 @@ final class Evaluation {
         if (file.toAbsolutePath().getParent() != null) {
             Files.createDirectories(file.toAbsolutePath().getParent());
         }
-        Files.writeString(file, Checkpoint.toJson(out), StandardCharsets.UTF_8);
+        Files.writeString(file, Json.toJson(out), StandardCharsets.UTF_8);
         LOG.info("result: {}", file);
         return file;
     }

@@ -11,9 +11,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import semaim.eval.FineTuner;
+import semaim.io.Provenance;
 import semaim.model.VisionTransformer;
 import semaim.torch.Torch;
-import semaim.train.Provenance;
 
 /** {@code semaim finetune}: end-to-end fine-tuning (from a checkpoint, or from scratch as the baseline). */
 @Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,

@@ -33,7 +33,7 @@ public final class Main implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"semaim " + semaim.train.Provenance.version()
+            return new String[] {"semaim " + semaim.io.Provenance.version()
                     + " (libtorch 2.10 via org.bytedeco:pytorch 2.10.0-1.5.13)"};
         }
     }

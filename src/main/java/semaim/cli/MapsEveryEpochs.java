@@ -60,7 +60,7 @@ final class MapsEveryEpochs implements Pretrainer.Listener {
         }
         try {
             if (samples == null) {
-                samples = SampleImages.first(Datasets.open(cfg.data(), cfg.channels()), 6);
+                samples = SampleImages.first(Datasets.open(cfg.data().path(), cfg.data().channels()), 6);
             }
             MapWriter.write(model, samples, out.resolve("maps").resolve(String.format("epoch-%03d", epochsDone)),
                     "overview.png", 0);

@@ -3,7 +3,6 @@ package semaim.cli;
 import java.nio.file.Path;
 import java.util.List;
 
-import org.bytedeco.pytorch.global.torch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +60,7 @@ public final class VisualizeCommand implements CommandErrors.Command {
                 if (channels != null) {
                     mc = mc.withInChannels(channels);
                 }
-                torch.manual_seed(seed);
+                Torch.manualSeed(seed);
                 m = new SemAimModel(mc, TargetConfig.reference());
                 LOG.info("randomly initialised {} (seed {})", mc.name(), seed);
             }

@@ -1,74 +1,56 @@
 package semaim.eval;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.Map;
 
 import org.bytedeco.pytorch.Tensor;
 
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParser;
 
+import semaim.io.CheckpointFolders;
+import semaim.io.ModelWeights;
 import semaim.io.SafeTensors;
-import semaim.train.Checkpoint;
-import semaim.train.PretrainConfig;
+import semaim.model.ModelConfig;
+import semaim.model.ModelMetadata;
+import semaim.model.SemAimModel;
+import semaim.target.TargetConfig;
 
 /**
- * A pre-trained encoder to evaluate: the weights of a pre-training checkpoint and the architecture saved with
- * them. Accepts a checkpoint folder, a run folder (its newest valid checkpoint) or a {@code .safetensors} file
- * written by semaim (whose metadata holds the config).
+ * A pre-trained encoder to evaluate: the weights of a pre-training checkpoint and the architecture saved in their
+ * metadata. Accepts a checkpoint folder, a run folder (its newest valid checkpoint) or a {@code .safetensors} file
+ * written by semaim; the file alone is enough to rebuild the model.
+ *
+ * @param pretrainConfig  the whole pre-training config as saved with the weights (for result provenance), or null
  */
-public record EncoderCheckpoint(Path file, String sha256, PretrainConfig config, Map<String, Tensor> weights) {
+public record EncoderCheckpoint(Path file, String sha256, ModelConfig modelConfig, TargetConfig targetConfig,
+        JsonElement pretrainConfig, Map<String, Tensor> weights) {
 
     public static EncoderCheckpoint open(Path path) throws IOException {
-        Path file;
-        if (Files.isRegularFile(path)) {
-            file = path;
-        } else if (Files.isRegularFile(path.resolve(Checkpoint.MODEL))) {
-            file = path.resolve(Checkpoint.MODEL);
-        } else if (Files.isDirectory(path.resolve("checkpoints"))) {
-            file = Checkpoint.latestValid(path.resolve("checkpoints"), m -> { })
-                    .orElseThrow(() -> new IOException("no valid checkpoint in " + path.resolve("checkpoints")))
-                    .resolve(Checkpoint.MODEL);
-        } else {
-            throw new IOException(path + " is not a checkpoint folder, a run folder or a .safetensors file");
-        }
+        Path file = CheckpointFolders.modelFile(path);
         SafeTensors.Contents c = SafeTensors.read(file);
-        String json = c.metadata().get("config");
-        if (json == null) {
-            throw new IOException(file + " carries no semaim config in its metadata; cannot tell its architecture");
+        Tensor patchWeight = c.tensors().get("patch_embed.proj.weight");
+        if (patchWeight == null || patchWeight.dim() != 4) {
+            throw new IOException(file + " holds no ViT patch embedding ('patch_embed.proj.weight'); is it a semaim"
+                    + " checkpoint?");
         }
-        Gson gson = new GsonBuilder().serializeSpecialFloatingPointValues().create();
-        return new EncoderCheckpoint(file, sha256(file), gson.fromJson(json, PretrainConfig.class), c.tensors());
+        ModelMetadata.Configs configs = ModelMetadata.read(c.metadata(), (int) patchWeight.size(1), file.toString());
+        String saved = c.metadata().get("config");
+        JsonElement pretrainConfig = saved != null ? JsonParser.parseString(saved) : null;
+        return new EncoderCheckpoint(file, CheckpointFolders.sha256(file), configs.model(), configs.target(),
+                pretrainConfig, c.tensors());
     }
 
-    /** Input channels of the saved model (read off the patch-embedding weight). */
+    /** Input channels of the saved model. */
     public int channels() {
-        return (int) weights.get("patch_embed.proj.weight").size(1);
+        return modelConfig.inChannels();
     }
 
     /** The whole pre-training model (encoder, decoder, head) with these weights, for visualisation. */
-    public semaim.model.SemAimModel fullModel() {
-        semaim.model.SemAimModel m = new semaim.model.SemAimModel(config.modelConfig(channels()), config.targetConfig());
-        semaim.io.ModelWeights.load(m, weights, true, file.toString());
+    public SemAimModel fullModel() {
+        SemAimModel m = new SemAimModel(modelConfig, targetConfig);
+        ModelWeights.load(m, weights, true, file.toString());
         return m;
-    }
-
-    /** SHA-256 of a file, hex. */
-    public static String sha256(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int r; (r = in.read(buf)) > 0; ) {
-                md.update(buf, 0, r);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

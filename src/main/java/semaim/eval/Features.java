@@ -3,7 +3,6 @@ package semaim.eval;
 import java.io.IOException;
 import java.util.function.LongConsumer;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -12,6 +11,7 @@ import semaim.data.DecodedImage;
 import semaim.data.EvalTransform;
 import semaim.data.ImageSource;
 import semaim.model.VisionTransformer;
+import semaim.torch.Scope;
 import semaim.torch.Tensors;
 
 /** Frozen-encoder features of a whole dataset, computed in batches with bounded memory. */
@@ -45,7 +45,7 @@ public final class Features {
                     transform.apply(img, px, k * c * s * s);
                     labels[start + k] = source.label(start + k);
                 }
-                try (PointerScope scope = new PointerScope()) {
+                try (Scope scope = Scope.open()) {
                     Tensor x = Tensors.floats(px, b, c, s, s).to(device, torch.ScalarType.Float);
                     Tensor f = Tensors.noGrad(() -> encoder.features(x));
                     System.arraycopy(Tensors.toFloats(f), 0, out, start * d, b * d);

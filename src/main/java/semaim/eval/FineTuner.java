@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
@@ -22,9 +21,11 @@ import semaim.data.ImageSource;
 import semaim.data.RandAugment;
 import semaim.io.ModelWeights;
 import semaim.model.VisionTransformer;
+import semaim.torch.Nn;
 import semaim.torch.Optimizers;
+import semaim.torch.Scope;
 import semaim.torch.Tensors;
-import semaim.train.LrSchedule;
+import semaim.util.LrSchedule;
 import semaim.util.Rng;
 
 /**
@@ -64,14 +65,8 @@ public final class FineTuner {
             Path outDir, Map<String, String> provenance, Listener listener) throws IOException {
         int size = model.config().imageSize(), channels = train.channels();
         int classes = (int) model.head.weight().size(0);
-        Map<String, Tensor> named = new LinkedHashMap<>();
-        var params = model.named_parameters(true);
-        for (long i = 0; i < params.size(); i++) {
-            Tensor p = Tensors.handle(params.get(i).value());
-            if (p.requires_grad()) {
-                named.put(params.get(i).key().getString(), p);
-            }
-        }
+        Map<String, Tensor> named = new LinkedHashMap<>(Nn.namedParameters(model));
+        named.values().removeIf(p -> !p.requires_grad());
         LayerDecay.Groups groups = LayerDecay.of(named, model.config().depth(), o.weightDecay(), o.layerDecay());
         double lr = o.blr() * o.batchSize() / 256.0;
         AdamW opt = Optimizers.adamW(groups.groups(), lr, 0.9, 0.999, 1e-8);
@@ -106,7 +101,7 @@ public final class FineTuner {
                     float[] target = mixup.apply(px, b.labels(), channels, size, rng);
                     double stepLr = schedule.at(epoch + s / (double) steps);
                     Optimizers.setLearningRates(opt, stepLr, groups.scales());
-                    try (PointerScope scope = new PointerScope()) {
+                    try (Scope scope = Scope.open()) {
                         Tensor x = Tensors.floats(px, o.batchSize(), channels, size, size).to(device, torch.ScalarType.Float);
                         Tensor t = Tensors.floats(target, o.batchSize(), classes).to(device, torch.ScalarType.Float);
                         Tensor loss = Losses.softCrossEntropy(model.forward(x), t);
@@ -115,7 +110,7 @@ public final class FineTuner {
                         opt.step();
                         double l = loss.item_double();
                         if (!Double.isFinite(l)) {
-                            throw new semaim.train.TrainingException("fine-tuning loss became " + l + " at epoch "
+                            throw new semaim.util.TrainingException("fine-tuning loss became " + l + " at epoch "
                                     + (epoch + 1) + "; try a lower --blr");
                         }
                         lossSum += l;
@@ -155,7 +150,7 @@ public final class FineTuner {
                     transform.apply(test.load(start + k), px, k * c * s * s);
                     labels[k] = test.label(start + k);
                 }
-                try (PointerScope scope = new PointerScope()) {
+                try (Scope scope = Scope.open()) {
                     Tensor x = Tensors.floats(px, b, c, s, s).to(device, torch.ScalarType.Float);
                     long[] h = Losses.hits(Tensors.noGrad(() -> model.forward(x)), labels);
                     top1 += h[0];

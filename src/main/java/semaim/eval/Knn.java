@@ -3,10 +3,9 @@ package semaim.eval;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
 
+import semaim.torch.Scope;
 import semaim.torch.Tensors;
 
 /**
@@ -34,18 +33,18 @@ public final class Knn {
         }
         int classes = Math.max(train.classes(), test.classes());
         long[] hits1 = new long[ks.length], hits5 = new long[ks.length];
-        try (PointerScope outer = new PointerScope()) {
-            Tensor trainT = unit(train.tensor());                                   // (N, D)
+        try (Scope outer = Scope.open()) {
+            Tensor trainT = Tensors.l2Normalize(train.tensor(), 1);                                   // (N, D)
             for (int start = 0; start < test.rows(); start += chunk) {
                 int m = Math.min(chunk, test.rows() - start);
-                try (PointerScope scope = new PointerScope()) {
+                try (Scope scope = Scope.open()) {
                     float[] rows = java.util.Arrays.copyOfRange(test.values(), start * test.dim(),
                             (start + m) * test.dim());
-                    Tensor q = unit(Tensors.floats(rows, m, test.dim()));           // (m, D)
+                    Tensor q = Tensors.l2Normalize(Tensors.floats(rows, m, test.dim()), 1);           // (m, D)
                     Tensor sim = q.matmul(trainT.transpose(0, 1));                 // (m, N)
-                    T_TensorTensor_T top = sim.topk(kMax, 1, true, true);
-                    float[] vals = Tensors.toFloats(top.get0());                    // (m, kMax), most similar first
-                    float[] idx = Tensors.toFloats(top.get1().to(org.bytedeco.pytorch.global.torch.ScalarType.Float));
+                    Tensors.TopK top = Tensors.topk(sim, kMax, 1);
+                    float[] vals = Tensors.toFloats(top.values());                  // (m, kMax), most similar first
+                    float[] idx = Tensors.toFloats(top.indices());
                     for (int i = 0; i < m; i++) {
                         int truth = test.labels()[start + i];
                         for (int j = 0; j < ks.length; j++) {
@@ -78,10 +77,5 @@ public final class Knn {
             }
         }
         return rank;
-    }
-
-    private static Tensor unit(Tensor x) {
-        Tensor n = x.mul(x).sum(new long[] {1}, true, new org.bytedeco.pytorch.ScalarTypeOptional()).sqrt();
-        return x.div(n.clamp_min(Tensors.scalar(1e-12)));
     }
 }

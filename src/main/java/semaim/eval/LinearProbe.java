@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BatchNorm1dImpl;
 import org.bytedeco.pytorch.BatchNormOptions;
 import org.bytedeco.pytorch.LinearImpl;
@@ -14,8 +13,10 @@ import org.bytedeco.pytorch.Tensor;
 
 import semaim.torch.Nn;
 import semaim.torch.Optimizers;
+import semaim.torch.Scope;
 import semaim.torch.Tensors;
-import semaim.train.LrSchedule;
+import semaim.torch.Torch;
+import semaim.util.LrSchedule;
 import semaim.util.Rng;
 
 /**
@@ -54,14 +55,10 @@ public final class LinearProbe {
     public static Result train(Features.Set train, Features.Set test, int epochs, int batchSize, double blr,
             double warmupEpochs, long seed, IntConsumer onEpoch) {
         int classes = Math.max(train.classes(), test.classes());
-        org.bytedeco.pytorch.global.torch.manual_seed(seed);
+        Torch.manualSeed(seed);
         Head head = new Head(train.dim(), classes);
         double lr = blr * batchSize / 256.0;
-        List<Tensor> params = new ArrayList<>();
-        var named = head.named_parameters(true);
-        for (long i = 0; i < named.size(); i++) {
-            params.add(Tensors.handle(named.get(i).value()));
-        }
+        List<Tensor> params = new ArrayList<>(Nn.namedParameters(head).values());
         SGD sgd = Optimizers.sgd(params, lr, 0.9, 0.0);
         LrSchedule schedule = new LrSchedule(lr, 0.0, warmupEpochs, epochs);
         int steps = train.rows() / batchSize;
@@ -93,7 +90,7 @@ public final class LinearProbe {
                     System.arraycopy(train.values(), r * train.dim(), x, k * train.dim(), train.dim());
                     y[k] = train.labels()[r];
                 }
-                try (PointerScope scope = new PointerScope()) {
+                try (Scope scope = Scope.open()) {
                     Tensor logits = head.forward(Tensors.floats(x, batchSize, train.dim()));
                     Tensor loss = Losses.softCrossEntropy(logits,
                             Tensors.floats(Losses.smoothOneHot(y, classes, 0.0), batchSize, classes));
@@ -117,7 +114,7 @@ public final class LinearProbe {
         int chunk = 1024;
         for (int start = 0; start < test.rows(); start += chunk) {
             int m = Math.min(chunk, test.rows() - start);
-            try (PointerScope scope = new PointerScope()) {
+            try (Scope scope = Scope.open()) {
                 float[] x = java.util.Arrays.copyOfRange(test.values(), start * test.dim(), (start + m) * test.dim());
                 Tensor logits = Tensors.noGrad(() -> head.forward(Tensors.floats(x, m, test.dim())));
                 long[] h = Losses.hits(logits, java.util.Arrays.copyOfRange(test.labels(), start, start + m));

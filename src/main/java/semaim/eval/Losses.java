@@ -23,8 +23,7 @@ final class Losses {
 
     /** Soft-target cross-entropy: mean over rows of -sum(target * log_softmax(logits)). */
     static Tensor softCrossEntropy(Tensor logits, Tensor target) {
-        return target.mul(logits.log_softmax(1)).sum(new long[] {1}, false,
-                new org.bytedeco.pytorch.ScalarTypeOptional()).mean().neg();
+        return Tensors.sum(target.mul(logits.log_softmax(1)), false, 1).mean().neg();
     }
 
     /** Top-1 and top-5 hits of {@code logits} (B, K) against labels. */

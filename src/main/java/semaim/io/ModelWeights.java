@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.Map;
 
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 
+import semaim.torch.Nn;
 import semaim.torch.Tensors;
 
 /**
@@ -31,16 +31,9 @@ public final class ModelWeights {
 
     /** Parameters then buffers, by name, in registration order. */
     public static Map<String, Tensor> stateDict(Module module) {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        addAll(out, module.named_parameters(true));
-        addAll(out, module.named_buffers(true));
+        Map<String, Tensor> out = new LinkedHashMap<>(Nn.namedParameters(module));
+        out.putAll(Nn.namedBuffers(module));
         return out;
-    }
-
-    private static void addAll(Map<String, Tensor> out, StringTensorDict d) {
-        for (long i = 0; i < d.size(); i++) {
-            out.put(d.get(i).key().getString(), Tensors.handle(d.get(i).value()));
-        }
     }
 
     /** Saves the module's state dict with the given metadata (provenance). */

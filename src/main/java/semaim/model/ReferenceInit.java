@@ -1,7 +1,8 @@
 package semaim.model;
 
+import java.util.Map;
+
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 
 import semaim.torch.Nn;
@@ -20,10 +21,9 @@ final class ReferenceInit {
     static void apply(Module model, PatchEmbed patchEmbed, Tensor clsToken, double headStd) {
         patchEmbed.initialise();
         Nn.normal(clsToken, 0.0, 0.02);
-        StringTensorDict params = model.named_parameters(true);
-        for (long i = 0; i < params.size(); i++) {
-            String name = params.get(i).key().getString();
-            Tensor p = Tensors.handle(params.get(i).value());
+        for (Map.Entry<String, Tensor> e : Nn.namedParameters(model).entrySet()) {
+            String name = e.getKey();
+            Tensor p = e.getValue();
             if (name.equals("cls_token") || name.equals("pos_embed") || name.startsWith("patch_embed.")) {
                 continue;
             }

@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.global.torch;
 
 import semaim.order.OrderInput;
 import semaim.order.PatchOrder;
+import semaim.order.SimilarityKind;
 import semaim.target.GaussianBlur;
 import semaim.target.PixelTarget;
 import semaim.target.TargetConfig;
@@ -138,12 +139,11 @@ public final class SemAimModel extends Module {
                 if (kind == SimilarityKind.SELF_ATTENTION) {
                     similarity = clsAttention;
                 } else {
-                    Tensor patchTokens = unitRows(z.narrow(1, 1, n));                          // (B, N, D)
-                    Tensor reference = kind == SimilarityKind.CLS
-                            ? unitRows(z.narrow(1, 0, 1))                                       // (B, 1, D)
-                            : unitRows(Tensors.meanKeep(z.narrow(1, 1, n), 1));                 // (B, 1, D)
-                    Tensor cosine = patchTokens.mul(reference).sum(new long[] {-1}, false,
-                            new org.bytedeco.pytorch.ScalarTypeOptional());                    // (B, N)
+                    Tensor patchTokens = Tensors.l2Normalize(z.narrow(1, 1, n), -1);           // (B, N, D)
+                    Tensor reference = Tensors.l2Normalize(kind == SimilarityKind.CLS
+                            ? z.narrow(1, 0, 1)                                                 // (B, 1, D)
+                            : Tensors.meanKeep(z.narrow(1, 1, n), 1), -1);                     // (B, 1, D)
+                    Tensor cosine = Tensors.sum(patchTokens.mul(reference), false, -1);        // (B, N)
                     similarity = cosine.softmax(-1);                                           // Eq. 2
                 }
                 return new SimilarityMaps(similarity, clsAttention, z);
@@ -151,12 +151,6 @@ public final class SemAimModel extends Module {
         } finally {
             train(wasTraining);
         }
-    }
-
-    /** L2-normalises the last dimension as {@code F.normalize} (norm clamped at 1e-12). */
-    private static Tensor unitRows(Tensor x) {
-        Tensor n = x.mul(x).sum(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional()).sqrt();
-        return x.div(n.clamp_min(Tensors.scalar(1e-12)));
     }
 
     /**

@@ -2,6 +2,8 @@ package semaim.model;
 
 import org.bytedeco.pytorch.Tensor;
 
+import semaim.order.SimilarityKind;
+
 /**
  * Output of the similarity pass (Eq. 2).
  *

@@ -1,6 +1,5 @@
 package semaim.order;
 
-import semaim.model.SimilarityKind;
 import semaim.util.Rng;
 
 /**

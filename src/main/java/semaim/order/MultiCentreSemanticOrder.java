@@ -2,7 +2,6 @@ package semaim.order;
 
 import java.util.List;
 
-import semaim.model.SimilarityKind;
 import semaim.util.Rng;
 
 /**

@@ -3,7 +3,6 @@ package semaim.order;
 import java.util.List;
 import java.util.Locale;
 
-import semaim.model.SimilarityKind;
 
 /** Orders by name, for configs and the command line. */
 public final class Orders {

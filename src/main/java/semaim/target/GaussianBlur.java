@@ -2,8 +2,6 @@ package semaim.target;
 
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
-import org.bytedeco.pytorch.global.torch;
 
 import semaim.torch.Tensors;
 
@@ -56,7 +54,6 @@ public final class GaussianBlur extends Module {
                     + images.size(1));
         }
         long pad = (kernelSize - 1) / 2;
-        return torch.conv2d(images, weight, new TensorOptional(), new long[] {1, 1}, new long[] {pad, pad},
-                new long[] {1, 1}, channels);
+        return Tensors.depthwiseConv2d(images, weight, pad);
     }
 }

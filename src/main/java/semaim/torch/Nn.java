@@ -1,5 +1,8 @@
 package semaim.torch;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.pytorch.Conv2dImpl;
 import org.bytedeco.pytorch.Conv2dOptions;
@@ -7,13 +10,36 @@ import org.bytedeco.pytorch.LayerNormImpl;
 import org.bytedeco.pytorch.LayerNormOptions;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.LinearOptions;
+import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /** Factories and initialisers for the libtorch layers the model uses, hiding their options objects. */
 public final class Nn {
     private Nn() {}
+
+    /**
+     * The module's parameters by dotted name, in registration order, as owning handles (the tensors a
+     * {@code StringTensorDict} hands out point into container memory; see {@link Tensors#handle}).
+     */
+    public static Map<String, Tensor> namedParameters(Module module) {
+        return toMap(module.named_parameters(true));
+    }
+
+    /** The module's buffers by dotted name, in registration order, as owning handles. */
+    public static Map<String, Tensor> namedBuffers(Module module) {
+        return toMap(module.named_buffers(true));
+    }
+
+    private static Map<String, Tensor> toMap(StringTensorDict d) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (long i = 0; i < d.size(); i++) {
+            out.put(d.get(i).key().getString(), Tensors.handle(d.get(i).value()));
+        }
+        return out;
+    }
 
     /** {@code Linear(in, out)} with a bias. */
     public static LinearImpl linear(long in, long out) {

@@ -1,10 +1,14 @@
 package semaim.torch;
 
+import java.nio.file.Path;
 import java.util.List;
 
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.AdamWOptions;
+import org.bytedeco.pytorch.InputArchive;
+import org.bytedeco.pytorch.Optimizer;
 import org.bytedeco.pytorch.OptimizerParamGroup;
+import org.bytedeco.pytorch.OutputArchive;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 
@@ -55,15 +59,29 @@ public final class Optimizers {
         return new org.bytedeco.pytorch.SGD(new TensorVector(params.toArray(new Tensor[0])), o);
     }
 
+    /** Saves the optimiser's state (moments, step counts) as a libtorch archive. */
+    public static void save(Optimizer opt, Path file) {
+        OutputArchive archive = new OutputArchive();
+        opt.save(archive);
+        archive.save_to(file.toString());
+    }
+
+    /** Loads a state written by {@link #save} into an optimiser over the same parameters. */
+    public static void load(Optimizer opt, Path file) {
+        InputArchive archive = new InputArchive();
+        archive.load_from(file.toString());
+        opt.load(archive);
+    }
+
     /** Sets group i's learning rate to {@code lr * scales[i]} (layer-wise decay). */
-    public static void setLearningRates(org.bytedeco.pytorch.Optimizer opt, double lr, double[] scales) {
+    public static void setLearningRates(Optimizer opt, double lr, double[] scales) {
         for (long i = 0; i < opt.param_groups().size(); i++) {
             opt.param_groups().get(i).options().set_lr(lr * scales[(int) i]);
         }
     }
 
     /** Sets the learning rate of every group (for per-iteration schedules). */
-    public static void setLearningRate(org.bytedeco.pytorch.Optimizer opt, double lr) {
+    public static void setLearningRate(Optimizer opt, double lr) {
         for (long i = 0; i < opt.param_groups().size(); i++) {
             opt.param_groups().get(i).options().set_lr(lr);
         }

@@ -7,7 +7,9 @@ import org.bytedeco.pytorch.LongVector;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
@@ -133,6 +135,38 @@ public final class Tensors {
         try (NoGradGuard guard = new NoGradGuard()) {
             dst.copy_(src);
         }
+    }
+
+    /** Sum over the given dimensions, keeping them as size 1 or not. */
+    public static Tensor sum(Tensor t, boolean keepDims, long... dims) {
+        return t.sum(dims, keepDims, new ScalarTypeOptional());
+    }
+
+    /**
+     * L2-normalises along {@code dim} as PyTorch's {@code F.normalize}: x / max(||x||, 1e-12). Used for the cosine
+     * similarity of Eq. 2 and for k-NN features.
+     */
+    public static Tensor l2Normalize(Tensor x, long dim) {
+        Tensor norm = sum(x.mul(x), true, dim).sqrt();
+        return x.div(norm.clamp_min(scalar(1e-12)));
+    }
+
+    /** The {@code k} largest values along {@code dim}, largest first, and their indices (int64). */
+    public record TopK(Tensor values, Tensor indices) {}
+
+    /** {@code torch.topk(t, k, dim, largest=True, sorted=True)}. */
+    public static TopK topk(Tensor t, long k, long dim) {
+        T_TensorTensor_T r = t.topk(k, dim, true, true);
+        return new TopK(r.get0(), r.get1());
+    }
+
+    /**
+     * Depthwise 2-D convolution without bias, stride 1 and zero padding {@code padding} on each side: each of the
+     * C channels of {@code input} (B, C, H, W) is convolved with its own kernel of {@code weight} (C, 1, k, k).
+     */
+    public static Tensor depthwiseConv2d(Tensor input, Tensor weight, long padding) {
+        return torch.conv2d(input, weight, new TensorOptional(), new long[] {1, 1}, new long[] {padding, padding},
+                new long[] {1, 1}, input.size(1));
     }
 
     /** Mean over the given dimensions, keeping them as size 1. */

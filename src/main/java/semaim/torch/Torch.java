@@ -4,12 +4,13 @@ import java.nio.file.Path;
 
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
  * Loads libtorch once per JVM, safely, and applies the thread settings that suit a small CPU.
  *
- * <p>Two measured pitfalls are handled here (see {@code shared/notes/bytedeco-notes.md}):
+ * <p>Two measured pitfalls are handled here:
  * <ul>
  *   <li>On a cold native cache JavaCPP loads {@code libtorch.so} before it has extracted
  *       {@code libtorch_cpu.so}; the dynamic linker then picks up a system libtorch (Debian's 1.13) and the JVM
@@ -50,6 +51,24 @@ public final class Torch {
             // The inter-op pool can be sized only once per process; a second caller keeps the first setting.
         }
         loaded = true;
+    }
+
+    /** Seeds libtorch's default generators (CPU and, when present, CUDA): {@code torch.manual_seed}. */
+    public static void manualSeed(long seed) {
+        init();
+        torch.manual_seed(seed);
+    }
+
+    /** A copy of the default CPU generator's state (a uint8 tensor), for checkpoints. */
+    public static Tensor cpuRngState() {
+        init();
+        return torch.getDefaultCPUGenerator().get_state();
+    }
+
+    /** Restores the default CPU generator from {@link #cpuRngState()}. */
+    public static void setCpuRngState(Tensor state) {
+        init();
+        torch.getDefaultCPUGenerator().set_state(state);
     }
 
     /** Parses {@code cpu}, {@code cuda} or {@code cuda:N} into a libtorch device, failing clearly if unavailable. */

@@ -7,7 +7,7 @@ import java.util.Map;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
-import semaim.io.ModelWeights;
+import semaim.torch.Nn;
 import semaim.torch.Optimizers.ParamGroup;
 
 /**
@@ -50,13 +50,6 @@ public final class ParamGroups {
     }
 
     private static Map<String, Tensor> parameters(Module model) {
-        Map<String, Tensor> all = ModelWeights.stateDict(model);
-        Map<String, Tensor> params = new java.util.LinkedHashMap<>();
-        var named = model.named_parameters(true);
-        for (long i = 0; i < named.size(); i++) {
-            String k = named.get(i).key().getString();
-            params.put(k, all.get(k));
-        }
-        return params;
+        return Nn.namedParameters(model);
     }
 }

@@ -3,132 +3,189 @@ package semaim.train;
 import java.util.ArrayList;
 import java.util.List;
 
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
 import semaim.data.AugmentConfig;
 import semaim.model.HeadType;
 import semaim.model.ModelConfig;
-import semaim.model.SimilarityKind;
 import semaim.order.Orders;
+import semaim.order.SimilarityKind;
 import semaim.target.LossType;
 import semaim.target.TargetConfig;
 
 /**
- * Every hyper-parameter of a pre-training run, in one place (nanoGPT style). Saved as JSON with each checkpoint.
- * Two recipes: {@link #cpuDefault()} (the embedded default, about ten minutes on two cores) and {@link #paper()}
- * (the reference's ViT-B/16 recipe: 800 epochs, effective batch 2048, blr 2e-4, 30 warm-up epochs, weight decay
- * 0.05, clip 3, RandomResizedCrop 0.2-1, Gaussian blur 9/1, norm-pix, semantic-aware order).
+ * Every hyper-parameter of a pre-training run, one record per concern, saved as JSON in {@code config.json} and
+ * with each checkpoint. The two recipes below, {@link #CPU} and {@link #PAPER}, spell out every value (nanoGPT
+ * style); the command line overrides them section by section.
+ *
+ * @param data      where the images come from and how they are loaded
+ * @param augment   the pre-training augmentation (RandomResizedCrop, flip, normalisation)
+ * @param model     the architecture: a preset and what overrides it
+ * @param target    the prediction target and loss of Eq. 12
+ * @param order     the autoregression order (Eq. 2-6)
+ * @param optim     AdamW, the learning-rate schedule, clipping and the length of training
+ * @param run       seed, device, budget and what is logged and kept
  */
-public record PretrainConfig(
-        // data
-        String data,             // image folder, IDX image file, or null/"" for the embedded Fashion-MNIST subset
-        int channels,            // 1 or 3 for image folders (IDX files are grayscale)
-        boolean skipBadImages,
-        double cropScaleMin,
-        double cropScaleMax,
-        double cropRatioMin,
-        double cropRatioMax,
-        double flipProb,
-        double[] mean,           // null: ImageNet statistics (their average for grayscale)
-        double[] std,
-        int workers,
-        int prefetch,
-        // model
-        String model,            // a ModelConfig preset name
-        int imageSize,           // 0: the preset's
-        int decoderDepth,        // 0: the preset's
-        HeadType head,
-        double dropPath,
-        // target (Eq. 12)
-        int blurKernel,
-        double blurSigma,
-        boolean normPix,
-        LossType loss,
-        // order (Eq. 2-6)
-        String order,
-        SimilarityKind similarity,
-        // optimisation
-        int epochs,
-        int batchSize,           // per step, before accumulation
-        int accumSteps,
-        double blr,              // lr = blr * batchSize * accumSteps / 256
-        double minLr,
-        double warmupEpochs,
-        double weightDecay,
-        double beta1,
-        double beta2,
-        double eps,
-        double clipGrad,         // global-norm clip; 0 = off
-        long maxSteps,           // stop after this many optimiser steps (0 = run all epochs)
-        // run
-        long seed,
-        String device,
-        int checkpointEvery,     // optimiser steps between checkpoints (0 = only at epoch ends)
-        int keepLast,            // checkpoints kept
-        int logEvery) {          // optimiser steps between metric lines
+public record PretrainConfig(Data data, Augment augment, Model model, TargetConfig target, Order order, Optim optim,
+        Run run) {
+
+    /**
+     * @param path           an image folder, an IDX image file, or null for the embedded Fashion-MNIST subset
+     * @param channels       1 or 3 for image folders (IDX files are grayscale)
+     * @param skipBadImages  log and skip undecodable images instead of stopping
+     * @param workers        decoding threads
+     * @param prefetch       batches prepared ahead
+     */
+    public record Data(String path, int channels, boolean skipBadImages, int workers, int prefetch) {}
+
+    /**
+     * torchvision's {@code RandomResizedCrop(scale, ratio)} + {@code RandomHorizontalFlip} + {@code Normalize}.
+     *
+     * @param mean  per-channel normalisation mean, or null for ImageNet's (their average for grayscale)
+     * @param std   per-channel normalisation std, or null for ImageNet's; given together with {@code mean}
+     */
+    public record Augment(double cropScaleMin, double cropScaleMax, double cropRatioMin, double cropRatioMax,
+            double flipProb, double[] mean, double[] std) {}
+
+    /**
+     * @param preset        a {@link ModelConfig} preset name
+     * @param imageSize     input side in pixels; 0 = the preset's
+     * @param decoderDepth  decoder depth L'; 0 = the preset's
+     * @param head          the prediction head (Eq. 11)
+     * @param dropPath      stochastic depth of the last block (the reference pre-trains with 0)
+     */
+    public record Model(String preset, int imageSize, int decoderDepth, HeadType head, double dropPath) {}
+
+    /**
+     * @param name        an {@link Orders} name ({@code semantic} is the paper's)
+     * @param similarity  the similarity map of Eq. 2 for the orders that need one
+     */
+    public record Order(String name, SimilarityKind similarity) {}
+
+    /**
+     * @param batchSize   images per micro-batch (before accumulation)
+     * @param blr         base learning rate: lr = blr x batchSize x accumSteps / 256 (the reference's scaling rule)
+     * @param clipGrad    global gradient-norm clip, 0 = off
+     */
+    public record Optim(int epochs, int batchSize, int accumSteps, double blr, double minLr, double warmupEpochs,
+            double weightDecay, double beta1, double beta2, double eps, double clipGrad) {}
+
+    /**
+     * @param maxSteps         stop after this many optimiser steps (0 = run every epoch)
+     * @param checkpointEvery  optimiser steps between checkpoints (0 = only at epoch ends)
+     * @param keepLast         checkpoints kept
+     * @param logEvery         optimiser steps between metric lines
+     */
+    public record Run(long seed, String device, long maxSteps, int checkpointEvery, int keepLast, int logEvery) {}
 
     /** The embedded default: a small ViT on 4,000 Fashion-MNIST images, about ten minutes on two CPU cores. */
-    public static PretrainConfig cpuDefault() {
-        return new PretrainConfig(null, 1, false, 0.2, 1.0, 3.0 / 4, 4.0 / 3, 0.5, null, null, 2, 4,
-                "vit_nano_patch4_28", 0, 0, HeadType.MLP, 0.0,
-                9, 1.0, true, LossType.L2,
-                "semantic", SimilarityKind.CLS,
-                10, 64, 1, 4e-3, 0.0, 1, 0.05, 0.9, 0.95, 1e-8, 3.0, 0,
-                0, "cpu", 200, 3, 10);
-    }
+    public static final PretrainConfig CPU = new PretrainConfig(
+            new Data(/* path: embedded */ null, /* channels */ 1, /* skipBadImages */ false, /* workers */ 2,
+                    /* prefetch */ 4),
+            new Augment(/* crop scale */ 0.2, 1.0, /* crop ratio */ 3.0 / 4, 4.0 / 3, /* flipProb */ 0.5,
+                    /* mean, std: ImageNet's */ null, null),
+            new Model(/* preset */ "vit_nano_patch4_28", /* imageSize: preset's */ 0, /* decoderDepth: preset's */ 0,
+                    HeadType.MLP, /* dropPath */ 0.0),
+            new TargetConfig(/* blurKernel */ 9, /* blurSigma */ 1.0, /* normPix */ true, LossType.L2),
+            new Order("semantic", SimilarityKind.CLS),
+            new Optim(/* epochs */ 10, /* batchSize */ 64, /* accumSteps */ 1, /* blr */ 4e-3, /* minLr */ 0.0,
+                    /* warmupEpochs */ 1, /* weightDecay */ 0.05, /* betas */ 0.9, 0.95, /* eps */ 1e-8,
+                    /* clipGrad */ 3.0),
+            new Run(/* seed */ 0, /* device */ "cpu", /* maxSteps: all */ 0, /* checkpointEvery */ 200,
+                    /* keepLast */ 3, /* logEvery */ 10));
 
-    /** The reference's ViT-B/16 recipe (effective batch 2048 = 64 x 32 accumulation steps on one device). */
-    public static PretrainConfig paper() {
-        return new PretrainConfig(null, 3, false, 0.2, 1.0, 3.0 / 4, 4.0 / 3, 0.5, null, null, 8, 8,
-                "vit_base_patch16_224", 0, 12, HeadType.MLP, 0.0,
-                9, 1.0, true, LossType.L2,
-                "semantic", SimilarityKind.CLS,
-                800, 64, 32, 2e-4, 0.0, 30, 0.05, 0.9, 0.95, 1e-8, 3.0, 0,
-                0, "cpu", 1000, 3, 20);
-    }
+    /**
+     * The reference's ViT-B/16 recipe: 800 epochs, effective batch 2048 (64 x 32 accumulation steps on one device),
+     * blr 2e-4, 30 warm-up epochs, weight decay 0.05, clip 3, RandomResizedCrop 0.2-1, Gaussian blur 9/1,
+     * norm-pix, semantic-aware order.
+     */
+    public static final PretrainConfig PAPER = new PretrainConfig(
+            new Data(/* path */ null, /* channels */ 3, /* skipBadImages */ false, /* workers */ 8, /* prefetch */ 8),
+            new Augment(/* crop scale */ 0.2, 1.0, /* crop ratio */ 3.0 / 4, 4.0 / 3, /* flipProb */ 0.5,
+                    /* mean, std: ImageNet's */ null, null),
+            new Model(/* preset */ "vit_base_patch16_224", /* imageSize: preset's */ 0, /* decoderDepth */ 12,
+                    HeadType.MLP, /* dropPath */ 0.0),
+            new TargetConfig(/* blurKernel */ 9, /* blurSigma */ 1.0, /* normPix */ true, LossType.L2),
+            new Order("semantic", SimilarityKind.CLS),
+            new Optim(/* epochs */ 800, /* batchSize */ 64, /* accumSteps */ 32, /* blr */ 2e-4, /* minLr */ 0.0,
+                    /* warmupEpochs */ 30, /* weightDecay */ 0.05, /* betas */ 0.9, 0.95, /* eps */ 1e-8,
+                    /* clipGrad */ 3.0),
+            new Run(/* seed */ 0, /* device */ "cpu", /* maxSteps: all */ 0, /* checkpointEvery */ 1000,
+                    /* keepLast */ 3, /* logEvery */ 20));
 
     /** The recipe called {@code name} ({@code cpu} or {@code paper}). */
     public static PretrainConfig recipe(String name) {
         switch (name) {
             case "cpu":
-                return cpuDefault();
+                return CPU;
             case "paper":
-                return paper();
+                return PAPER;
             default:
                 throw new IllegalArgumentException("unknown recipe '" + name + "'; known: cpu, paper");
         }
     }
 
+    public PretrainConfig withData(Data v) {
+        return new PretrainConfig(v, augment, model, target, order, optim, run);
+    }
+
+    public PretrainConfig withAugment(Augment v) {
+        return new PretrainConfig(data, v, model, target, order, optim, run);
+    }
+
+    public PretrainConfig withModel(Model v) {
+        return new PretrainConfig(data, augment, v, target, order, optim, run);
+    }
+
+    public PretrainConfig withTarget(TargetConfig v) {
+        return new PretrainConfig(data, augment, model, v, order, optim, run);
+    }
+
+    public PretrainConfig withOrder(Order v) {
+        return new PretrainConfig(data, augment, model, target, v, optim, run);
+    }
+
+    public PretrainConfig withOptim(Optim v) {
+        return new PretrainConfig(data, augment, model, target, order, v, run);
+    }
+
+    public PretrainConfig withRun(Run v) {
+        return new PretrainConfig(data, augment, model, target, order, optim, v);
+    }
+
     /** Effective batch per optimiser step. */
     public int effectiveBatch() {
-        return batchSize * accumSteps;
+        return optim.batchSize() * optim.accumSteps();
     }
 
     /** Peak learning rate: blr x effective batch / 256 (the reference's linear scaling rule). */
     public double peakLr() {
-        return blr * effectiveBatch() / 256.0;
+        return optim.blr() * effectiveBatch() / 256.0;
     }
 
     /** The model architecture for data with {@code dataChannels} channels. */
     public ModelConfig modelConfig(int dataChannels) {
-        ModelConfig m = ModelConfig.preset(model).withInChannels(dataChannels).withHeadType(head)
-                .withDropPath(dropPath);
-        if (imageSize > 0) {
-            m = m.withImageSize(imageSize);
+        ModelConfig m = ModelConfig.preset(model.preset()).withInChannels(dataChannels).withHeadType(model.head())
+                .withDropPath(model.dropPath());
+        if (model.imageSize() > 0) {
+            m = m.withImageSize(model.imageSize());
         }
-        if (decoderDepth > 0) {
-            m = m.withDecoderDepth(decoderDepth);
+        if (model.decoderDepth() > 0) {
+            m = m.withDecoderDepth(model.decoderDepth());
         }
         return m;
     }
 
-    public TargetConfig targetConfig() {
-        return new TargetConfig(blurKernel, blurSigma, normPix, loss);
-    }
-
     /** The augmentation for data with {@code dataChannels} channels and the model's image size. */
     public AugmentConfig augmentConfig(int dataChannels, int modelImageSize) {
-        return new AugmentConfig(modelImageSize, cropScaleMin, cropScaleMax, cropRatioMin, cropRatioMax, flipProb,
-                mean != null ? mean : AugmentConfig.defaultMean(dataChannels),
-                std != null ? std : AugmentConfig.defaultStd(dataChannels));
+        return new AugmentConfig(modelImageSize, augment.cropScaleMin(), augment.cropScaleMax(),
+                augment.cropRatioMin(), augment.cropRatioMax(), augment.flipProb(),
+                augment.mean() != null ? augment.mean() : AugmentConfig.defaultMean(dataChannels),
+                augment.std() != null ? augment.std() : AugmentConfig.defaultStd(dataChannels));
     }
 
     /**
@@ -137,20 +194,18 @@ public record PretrainConfig(
      */
     public List<String> problems() {
         List<String> p = new ArrayList<>();
-        if (channels != 1 && channels != 3) {
-            p.add("--channels must be 1 or 3, got " + channels);
+        if (data.channels() != 1 && data.channels() != 3) {
+            p.add("--channels must be 1 or 3, got " + data.channels());
         }
-        int ch = channels == 1 || channels == 3 ? channels : 3;
+        int ch = data.channels() == 1 || data.channels() == 3 ? data.channels() : 3;
         ModelConfig m = null;
         try {
             m = modelConfig(ch);
         } catch (IllegalArgumentException e) {
             p.add(e.getMessage());
         }
-        try {
-            targetConfig();
-        } catch (IllegalArgumentException e) {
-            p.add(e.getMessage());
+        if (target == null) {
+            p.add("the target configuration is missing");
         }
         if (m != null) {
             try {
@@ -159,56 +214,110 @@ public record PretrainConfig(
                 p.add(e.getMessage());
             }
         }
-        if ((mean == null) != (std == null)) {
+        if ((augment.mean() == null) != (augment.std() == null)) {
             p.add("--mean and --std must be given together");
         }
         try {
-            Orders.byName(order, similarity);
+            Orders.byName(order.name(), order.similarity());
         } catch (IllegalArgumentException e) {
             p.add(e.getMessage());
         }
-        if (epochs <= 0) {
-            p.add("--epochs must be positive, got " + epochs);
+        if (optim.epochs() <= 0) {
+            p.add("--epochs must be positive, got " + optim.epochs());
         }
-        if (batchSize <= 0) {
-            p.add("--batch-size must be positive, got " + batchSize);
+        if (optim.batchSize() <= 0) {
+            p.add("--batch-size must be positive, got " + optim.batchSize());
         }
-        if (accumSteps <= 0) {
-            p.add("--accum-steps must be positive, got " + accumSteps);
+        if (optim.accumSteps() <= 0) {
+            p.add("--accum-steps must be positive, got " + optim.accumSteps());
         }
-        if (!(blr > 0)) {
-            p.add("--blr must be positive, got " + blr);
+        if (!(optim.blr() > 0)) {
+            p.add("--blr must be positive, got " + optim.blr());
         }
-        if (!(minLr >= 0) || minLr > peakLr()) {
-            p.add("--min-lr must be in [0, peak lr " + peakLr() + "], got " + minLr);
+        if (!(optim.minLr() >= 0) || optim.minLr() > peakLr()) {
+            p.add("--min-lr must be in [0, peak lr " + peakLr() + "], got " + optim.minLr());
         }
-        if (!(warmupEpochs >= 0) || warmupEpochs > epochs) {
-            p.add("--warmup-epochs must be in [0, epochs], got " + warmupEpochs);
+        if (!(optim.warmupEpochs() >= 0) || optim.warmupEpochs() > optim.epochs()) {
+            p.add("--warmup-epochs must be in [0, epochs], got " + optim.warmupEpochs());
         }
-        if (!(weightDecay >= 0)) {
-            p.add("--weight-decay must be >= 0, got " + weightDecay);
+        if (!(optim.weightDecay() >= 0)) {
+            p.add("--weight-decay must be >= 0, got " + optim.weightDecay());
         }
-        if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) {
-            p.add("AdamW betas must be in [0, 1), got " + beta1 + ", " + beta2);
+        if (!(optim.beta1() >= 0 && optim.beta1() < 1 && optim.beta2() >= 0 && optim.beta2() < 1)) {
+            p.add("AdamW betas must be in [0, 1), got " + optim.beta1() + ", " + optim.beta2());
         }
-        if (!(eps > 0)) {
-            p.add("AdamW eps must be positive, got " + eps);
+        if (!(optim.eps() > 0)) {
+            p.add("AdamW eps must be positive, got " + optim.eps());
         }
-        if (!(clipGrad >= 0)) {
-            p.add("--clip-grad must be >= 0 (0 = off), got " + clipGrad);
+        if (!(optim.clipGrad() >= 0)) {
+            p.add("--clip-grad must be >= 0 (0 = off), got " + optim.clipGrad());
         }
-        if (maxSteps < 0) {
-            p.add("--max-steps must be >= 0, got " + maxSteps);
+        if (run.maxSteps() < 0) {
+            p.add("--max-steps must be >= 0, got " + run.maxSteps());
         }
-        if (workers <= 0 || prefetch <= 0) {
+        if (data.workers() <= 0 || data.prefetch() <= 0) {
             p.add("--workers and --prefetch must be positive");
         }
-        if (checkpointEvery < 0 || keepLast <= 0 || logEvery <= 0) {
+        if (run.checkpointEvery() < 0 || run.keepLast() <= 0 || run.logEvery() <= 0) {
             p.add("--checkpoint-every must be >= 0, --keep-last and --log-every positive");
         }
+        String device = run.device();
         if (device == null || !(device.equals("cpu") || device.equals("cuda") || device.startsWith("cuda:"))) {
             p.add("--device must be cpu, cuda or cuda:N, got " + device);
         }
         return p;
+    }
+
+    // ---- JSON -------------------------------------------------------------------------------------------------
+
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
+            .create();
+
+    /** This config as JSON, the form of {@code config.json} and of the {@code config} field of checkpoints. */
+    public String toJson() {
+        return GSON.toJson(this);
+    }
+
+    /** Parses a config written by {@link #toJson()}, or the flat form that semaim 0.1 wrote. */
+    public static PretrainConfig fromJson(String json) {
+        return fromJson(JsonParser.parseString(json));
+    }
+
+    /** Parses a config from a JSON tree (the nested form, or semaim 0.1's flat one). */
+    public static PretrainConfig fromJson(JsonElement json) {
+        if (json == null || !json.isJsonObject()) {
+            throw new IllegalArgumentException("a pre-training config must be a JSON object");
+        }
+        JsonObject o = json.getAsJsonObject();
+        if (o.has("optim") && o.get("optim").isJsonObject()) {
+            return GSON.fromJson(o, PretrainConfig.class);
+        }
+        return GSON.fromJson(o, FlatV1.class).nested();
+    }
+
+    /**
+     * The flat 40-field layout in which semaim 0.1 saved {@code config.json} and the {@code config} of
+     * {@code state.json}: read so that runs and checkpoints of that version still resume and evaluate.
+     */
+    private record FlatV1(String data, int channels, boolean skipBadImages, double cropScaleMin, double cropScaleMax,
+            double cropRatioMin, double cropRatioMax, double flipProb, double[] mean, double[] std, int workers,
+            int prefetch, String model, int imageSize, int decoderDepth, HeadType head, double dropPath,
+            int blurKernel, double blurSigma, boolean normPix, LossType loss, String order,
+            SimilarityKind similarity, int epochs, int batchSize, int accumSteps, double blr, double minLr,
+            double warmupEpochs, double weightDecay, double beta1, double beta2, double eps, double clipGrad,
+            long maxSteps, long seed, String device, int checkpointEvery, int keepLast, int logEvery) {
+
+        PretrainConfig nested() {
+            if (model == null || order == null || head == null || loss == null || similarity == null) {
+                throw new IllegalArgumentException("not a semaim pre-training config (fields are missing)");
+            }
+            return new PretrainConfig(new Data(data, channels, skipBadImages, workers, prefetch),
+                    new Augment(cropScaleMin, cropScaleMax, cropRatioMin, cropRatioMax, flipProb, mean, std),
+                    new Model(model, imageSize, decoderDepth, head, dropPath),
+                    new TargetConfig(blurKernel, blurSigma, normPix, loss), new Order(order, similarity),
+                    new Optim(epochs, batchSize, accumSteps, blr, minLr, warmupEpochs, weightDecay, beta1, beta2, eps,
+                            clipGrad),
+                    new Run(seed, device, maxSteps, checkpointEvery, keepLast, logEvery));
+        }
     }
 }

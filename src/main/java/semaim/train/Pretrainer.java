@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
@@ -22,20 +21,28 @@ import semaim.data.Augmentation;
 import semaim.data.BatchLoader;
 import semaim.data.Datasets;
 import semaim.data.ImageSource;
+import semaim.io.CheckpointFolders;
+import semaim.io.Json;
+import semaim.io.Provenance;
 import semaim.model.ModelConfig;
 import semaim.model.SemAimModel;
 import semaim.model.StepOutput;
 import semaim.order.Orders;
 import semaim.order.PatchOrder;
 import semaim.torch.Optimizers;
+import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.torch.Torch;
+import semaim.util.LrSchedule;
 import semaim.util.Rng;
+import semaim.util.TrainingException;
 
 /**
- * The SemAIM pre-training loop, step by step as the reference runs it: similarity pass (no gradient) -> order ->
- * autoregressive pass -> loss -> backward -> global-norm clip -> AdamW step, with the per-iteration warm-up +
- * cosine schedule, gradient accumulation, checkpoints every N steps and at each epoch end, and exact resume.
+ * The SemAIM pre-training loop as the reference runs it. {@link #trainStep} is one optimiser step of Algorithm 1
+ * (order -> autoregressive pass -> loss -> backward -> global-norm clip -> AdamW), and the only place that touches
+ * gradients; {@link #run} around it sets up, resumes, walks the epochs with the per-iteration warm-up + cosine
+ * schedule, logs and checkpoints (every N steps, at each epoch end and when asked to stop), so that a resumed run
+ * equals one that never stopped.
  *
  * <p>Output folder: {@code config.json}, {@code metrics.jsonl}, {@code checkpoints/step-NNNNNNNN/},
  * {@code summary.json}.
@@ -61,9 +68,26 @@ public final class Pretrainer {
     public record Result(long steps, long totalSteps, double seconds, double imagesPerSecond, double firstLoss,
             double lastLoss, Path lastCheckpoint, Path output, boolean stoppedEarly, int badImages) {}
 
+    /** What one optimiser step measured: the mean loss over its micro-batches and the gradient norm before clipping. */
+    record StepStats(double loss, double gradNorm) {}
+
+    /** Where a run stands: optimiser steps done, and the epoch and micro-batch to continue with. */
+    private record Position(long step, int epoch, int batchInEpoch) {}
+
     private final PretrainConfig cfg;
     private final Path output;
     private final Path resumeFrom;
+
+    // Built by setUp(), in the order that fixes every random draw (model initialisation after the seed).
+    private ImageSource source;
+    private ModelConfig mc;
+    private Device device;
+    private SemAimModel model;
+    private AdamW optimizer;
+    private TensorVector trainable;
+    private PatchOrder order;
+    private Rng orderRng;
+    private Map<String, String> provenance;
 
     /** {@code resumeFrom}: a validated checkpoint folder whose config is {@code cfg}, or null for a fresh run. */
     public Pretrainer(PretrainConfig cfg, Path output, Path resumeFrom) {
@@ -76,143 +100,111 @@ public final class Pretrainer {
         this.resumeFrom = resumeFrom;
     }
 
-    public Result run(BooleanSupplier stopRequested, Listener listener) throws IOException {
-        Torch.init();
-        ImageSource source = Datasets.open(cfg.data(), cfg.channels());
-        int channels = source.channels();
-        ModelConfig mc = cfg.modelConfig(channels);
-        Device device = Torch.device(cfg.device());
-        torch.manual_seed(cfg.seed());
-        SemAimModel model = new SemAimModel(mc, cfg.targetConfig());
-        model.to(device, false);
-        model.train(true);
-        List<Optimizers.ParamGroup> groups = ParamGroups.split(model, cfg.weightDecay());
-        AdamW optimizer = Optimizers.adamW(groups, cfg.peakLr(), cfg.beta1(), cfg.beta2(), cfg.eps());
-        List<Tensor> trainable = new ArrayList<>();
-        groups.forEach(g -> trainable.addAll(g.params()));
-        TensorVector params = new TensorVector(trainable.toArray(new Tensor[0]));
-        PatchOrder order = Orders.byName(cfg.order(), cfg.similarity());
-        Rng orderRng = new Rng(cfg.seed() ^ 0x4F52_4445_52L);
-        LrSchedule schedule = new LrSchedule(cfg.peakLr(), cfg.minLr(), cfg.warmupEpochs(), cfg.epochs());
-        Map<String, String> provenance = Provenance.of(source.description(), source.size());
-
-        long step = 0;
-        int epoch = 0, batchInEpoch = 0;
-        if (resumeFrom != null) {
-            Checkpoint.State s = Checkpoint.read(resumeFrom);
-            String images = s.provenance().get("dataset_images");
-            if (images != null && Integer.parseInt(images) != source.size()) {
-                throw new TrainingException("the checkpoint was trained on " + images + " images but "
-                        + source.description() + " has " + source.size() + "; resume needs the same data");
+    /**
+     * One optimiser step of Algorithm 1 on {@code accumSteps} micro-batches: for each, the semantic-aware order
+     * (similarity pass without gradient, Eq. 2-6), the autoregressive pass and its loss (Eq. 7-12), and backward
+     * of the loss scaled by 1/accumSteps; then the global-norm clip and the AdamW update. Native memory of the step
+     * is freed on return.
+     */
+    StepStats trainStep(Iterator<BatchLoader.Batch> batches) {
+        int accum = cfg.optim().accumSteps();
+        double loss = 0;
+        try (Scope scope = Scope.open()) {
+            optimizer.zero_grad();
+            for (int a = 0; a < accum; a++) {
+                Tensor images = nextImages(batches);                                   // (B, C, H, W)
+                Tensor patchOrder = model.order(images, order, orderRng);              // (B, N), Eq. 2-6
+                StepOutput out = model.forwardStep(images, patchOrder);                // Eq. 7-12
+                Tensor l = accum == 1 ? out.loss() : out.loss().div(Tensors.scalar(accum));
+                l.backward();
+                loss += out.loss().item_double() / accum;
             }
-            Checkpoint.restore(resumeFrom, model, optimizer);
-            step = s.step();
-            epoch = s.epoch();
-            batchInEpoch = s.batchInEpoch();
-            orderRng.setState(s.orderRng());
-            provenance = new LinkedHashMap<>(s.provenance());
-            provenance.put("resumed_from", resumeFrom.toString());
-            listener.info("resumed from " + resumeFrom + " at step " + step + " (epoch " + (epoch + 1) + ")");
+            double clip = cfg.optim().clipGrad() > 0 ? cfg.optim().clipGrad() : Double.POSITIVE_INFINITY;
+            double gradNorm = torch.clip_grad_norm_(trainable, clip);
+            optimizer.step();
+            return new StepStats(loss, gradNorm);
         }
+    }
 
-        Files.createDirectories(output);
-        Path configFile = output.resolve("config.json");
-        if (!Files.exists(configFile)) {
-            Files.writeString(configFile, Checkpoint.toJson(cfg), StandardCharsets.UTF_8);
-        }
-        Path checkpoints = output.resolve("checkpoints");
-
+    public Result run(BooleanSupplier stopRequested, Listener listener) throws IOException {
+        setUp();
+        Position start = resumeFrom == null ? new Position(0, 0, 0) : resume(listener);
+        writeConfigOnce();
+        Path checkpoints = output.resolve(CheckpointFolders.CHECKPOINTS);
+        int channels = source.channels();
         try (BatchLoader loader = new BatchLoader(source, new Augmentation(cfg.augmentConfig(channels,
-                mc.imageSize())), cfg.batchSize(), cfg.seed(), cfg.workers(), cfg.prefetch(), cfg.skipBadImages(),
-                listener::warn);
-                MetricsLog metrics = new MetricsLog(output.resolve("metrics.jsonl"), resumeFrom == null ? -1 : step)) {
+                mc.imageSize())), cfg.optim().batchSize(), cfg.run().seed(), cfg.data().workers(),
+                cfg.data().prefetch(), cfg.data().skipBadImages(), listener::warn);
+                MetricsLog metrics = new MetricsLog(output.resolve("metrics.jsonl"),
+                        resumeFrom == null ? -1 : start.step())) {
+            int accum = cfg.optim().accumSteps();
             int itersPerEpoch = loader.batchesPerEpoch();
-            int stepsPerEpoch = itersPerEpoch / cfg.accumSteps();
+            int stepsPerEpoch = itersPerEpoch / accum;
             if (stepsPerEpoch == 0) {
                 throw new TrainingException(source.description() + " gives " + itersPerEpoch + " batches of "
-                        + cfg.batchSize() + " per epoch, fewer than one step of " + cfg.accumSteps()
+                        + cfg.optim().batchSize() + " per epoch, fewer than one step of " + accum
                         + " accumulated batches");
             }
-            long totalSteps = (long) cfg.epochs() * stepsPerEpoch;
-            if (cfg.maxSteps() > 0) {
-                totalSteps = Math.min(totalSteps, cfg.maxSteps());
+            int epochs = cfg.optim().epochs();
+            long totalSteps = (long) epochs * stepsPerEpoch;
+            if (cfg.run().maxSteps() > 0) {
+                totalSteps = Math.min(totalSteps, cfg.run().maxSteps());
             }
-            listener.started(step, totalSteps, stepsPerEpoch, source.description() + "; model " + mc.name() + " ("
-                    + mc.imageSize() + " px, patch " + mc.patchSize() + ", width " + mc.width() + ", depth "
-                    + mc.depth() + ", decoder " + mc.decoderDepth() + "); order " + order.name() + "; peak lr "
-                    + String.format("%.3g", cfg.peakLr()));
+            listener.started(start.step(), totalSteps, stepsPerEpoch, describe());
+            LrSchedule schedule = new LrSchedule(cfg.peakLr(), cfg.optim().minLr(), cfg.optim().warmupEpochs(),
+                    epochs);
 
-            int s = mc.imageSize();
-            long startStep = step;
-            long start = System.nanoTime();
-            long windowStart = start, windowImages = 0;
+            long step = start.step();
+            long begin = System.nanoTime();
+            long windowStart = begin, windowImages = 0;
             double firstLoss = Double.NaN, lastLoss = Double.NaN, imagesPerSecond = 0;
             Path lastCheckpoint = resumeFrom;
             boolean stopped = false;
-            int microPerEpoch = stepsPerEpoch * cfg.accumSteps();
+            int microPerEpoch = stepsPerEpoch * accum;
 
             outer:
-            for (int e = epoch; e < cfg.epochs() && step < totalSteps; e++) {
-                int micro = e == epoch ? batchInEpoch : 0;
+            for (int e = start.epoch(); e < epochs && step < totalSteps; e++) {
+                int micro = e == start.epoch() ? start.batchInEpoch() : 0;
                 Iterator<BatchLoader.Batch> batches = loader.epoch(e, micro);
                 while (micro < microPerEpoch && step < totalSteps) {
                     double lr = schedule.at(e + micro / (double) itersPerEpoch);
                     Optimizers.setLearningRate(optimizer, lr);
-                    double loss = 0, gradNorm;
-                    try (PointerScope scope = new PointerScope()) {
-                        optimizer.zero_grad();
-                        for (int a = 0; a < cfg.accumSteps(); a++) {
-                            BatchLoader.Batch b = nextBatch(batches);
-                            Tensor images = Tensors.floats(b.images(), cfg.batchSize(), channels, s, s)
-                                    .to(device, torch.ScalarType.Float);
-                            StepOutput out = model.forwardStep(images, order, orderRng);
-                            Tensor l = cfg.accumSteps() == 1 ? out.loss()
-                                    : out.loss().div(Tensors.scalar(cfg.accumSteps()));
-                            l.backward();
-                            loss += out.loss().item_double() / cfg.accumSteps();
-                        }
-                        gradNorm = torch.clip_grad_norm_(params,
-                                cfg.clipGrad() > 0 ? cfg.clipGrad() : Double.POSITIVE_INFINITY);
-                        optimizer.step();
-                    }
-                    if (!Double.isFinite(loss)) {
-                        throw new TrainingException("loss became " + loss + " at step " + (step + 1)
+                    StepStats stats = trainStep(batches);
+                    if (!Double.isFinite(stats.loss())) {
+                        throw new TrainingException("loss became " + stats.loss() + " at step " + (step + 1)
                                 + "; the last checkpoint (" + lastCheckpoint + ") is intact. Try a lower --blr.");
                     }
-                    micro += cfg.accumSteps();
+                    micro += accum;
                     step++;
-                    windowImages += (long) cfg.effectiveBatch();
+                    windowImages += cfg.effectiveBatch();
                     if (Double.isNaN(firstLoss)) {
-                        firstLoss = loss;
+                        firstLoss = stats.loss();
                     }
-                    lastLoss = loss;
+                    lastLoss = stats.loss();
                     long now = System.nanoTime();
-                    if (now - windowStart > 2e9 || step % cfg.logEvery() == 0) {
+                    if (now - windowStart > 2e9 || step % cfg.run().logEvery() == 0) {
                         imagesPerSecond = windowImages / ((now - windowStart) / 1e9);
                         windowStart = now;
                         windowImages = 0;
                     }
-                    listener.step(step, e, loss, lr, imagesPerSecond);
-                    if (step % cfg.logEvery() == 0 || step == totalSteps) {
+                    listener.step(step, e, stats.loss(), lr, imagesPerSecond);
+                    if (step % cfg.run().logEvery() == 0 || step == totalSteps) {
                         Map<String, Object> m = new LinkedHashMap<>();
                         m.put("step", step);
                         m.put("epoch", e + micro / (double) itersPerEpoch);
-                        m.put("loss", loss);
+                        m.put("loss", stats.loss());
                         m.put("lr", lr);
-                        m.put("grad_norm", gradNorm);
+                        m.put("grad_norm", stats.gradNorm());
                         m.put("img_per_s", imagesPerSecond);
-                        m.put("elapsed_s", (now - start) / 1e9);
+                        m.put("elapsed_s", (now - begin) / 1e9);
                         metrics.write(m);
                     }
                     boolean stopNow = stopRequested.getAsBoolean();
                     boolean endOfEpoch = micro >= microPerEpoch;
                     if (stopNow || step == totalSteps || endOfEpoch
-                            || (cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0)) {
-                        int ckEpoch = endOfEpoch ? e + 1 : e, ckBatch = endOfEpoch ? 0 : micro;
-                        lastCheckpoint = Checkpoint.write(checkpoints, new Checkpoint.State(Checkpoint.FORMAT, step,
-                                ckEpoch, ckBatch, orderRng.state(), loss, cfg, provenance, Map.of()),
-                                model, optimizer);
-                        Checkpoint.prune(checkpoints, cfg.keepLast());
+                            || (cfg.run().checkpointEvery() > 0 && step % cfg.run().checkpointEvery() == 0)) {
+                        Position next = endOfEpoch ? new Position(step, e + 1, 0) : new Position(step, e, micro);
+                        lastCheckpoint = saveCheckpoint(checkpoints, next, stats.loss());
                         listener.checkpoint(lastCheckpoint);
                     }
                     if (endOfEpoch) {
@@ -224,33 +216,99 @@ public final class Pretrainer {
                     }
                 }
             }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            double overall = (step - startStep) * (double) cfg.effectiveBatch() / Math.max(seconds, 1e-9);
+            double seconds = (System.nanoTime() - begin) / 1e9;
+            double overall = (step - start.step()) * (double) cfg.effectiveBatch() / Math.max(seconds, 1e-9);
             Result r = new Result(step, totalSteps, seconds, overall, firstLoss, lastLoss, lastCheckpoint, output,
                     stopped, loader.badImages());
-            Map<String, Object> summary = new LinkedHashMap<>();
-            summary.put("steps", step);
-            summary.put("total_steps", totalSteps);
-            summary.put("steps_this_run", step - startStep);
-            summary.put("wall_seconds", seconds);
-            summary.put("images_per_second", overall);
-            summary.put("first_loss", firstLoss);
-            summary.put("final_loss", lastLoss);
-            summary.put("checkpoint", String.valueOf(lastCheckpoint));
-            summary.put("stopped_early", stopped);
-            summary.put("bad_images_skipped", loader.badImages());
-            summary.put("provenance", provenance);
-            Files.writeString(output.resolve("summary.json"), Checkpoint.toJson(summary), StandardCharsets.UTF_8);
+            writeSummary(r, step - start.step());
             return r;
         } catch (BatchLoader.UncheckedDataException e) {
             throw e.getCause();
         }
     }
 
-    private static BatchLoader.Batch nextBatch(Iterator<BatchLoader.Batch> batches) {
+    /** Opens the data and builds the model, optimiser and order from the seed. */
+    private void setUp() throws IOException {
+        Torch.init();
+        source = Datasets.open(cfg.data().path(), cfg.data().channels());
+        mc = cfg.modelConfig(source.channels());
+        device = Torch.device(cfg.run().device());
+        Torch.manualSeed(cfg.run().seed());
+        model = new SemAimModel(mc, cfg.target());
+        model.to(device, false);
+        model.train(true);
+        List<Optimizers.ParamGroup> groups = ParamGroups.split(model, cfg.optim().weightDecay());
+        optimizer = Optimizers.adamW(groups, cfg.peakLr(), cfg.optim().beta1(), cfg.optim().beta2(),
+                cfg.optim().eps());
+        List<Tensor> params = new ArrayList<>();
+        groups.forEach(g -> params.addAll(g.params()));
+        trainable = new TensorVector(params.toArray(new Tensor[0]));
+        order = Orders.byName(cfg.order().name(), cfg.order().similarity());
+        orderRng = new Rng(cfg.run().seed() ^ 0x4F52_4445_52L);
+        provenance = Provenance.of(source.description(), source.size());
+    }
+
+    /** Restores weights, optimiser, generators and data position from {@code resumeFrom}. */
+    private Position resume(Listener listener) throws IOException {
+        Checkpoint.State s = Checkpoint.read(resumeFrom);
+        String images = s.provenance().get("dataset_images");
+        if (images != null && Integer.parseInt(images) != source.size()) {
+            throw new TrainingException("the checkpoint was trained on " + images + " images but "
+                    + source.description() + " has " + source.size() + "; resume needs the same data");
+        }
+        Checkpoint.restore(resumeFrom, model, optimizer);
+        orderRng.setState(s.orderRng());
+        provenance = new LinkedHashMap<>(s.provenance());
+        provenance.put("resumed_from", resumeFrom.toString());
+        listener.info("resumed from " + resumeFrom + " at step " + s.step() + " (epoch " + (s.epoch() + 1) + ")");
+        return new Position(s.step(), s.epoch(), s.batchInEpoch());
+    }
+
+    private Path saveCheckpoint(Path checkpoints, Position next, double loss) throws IOException {
+        Path folder = Checkpoint.write(checkpoints, new Checkpoint.State(CheckpointFolders.FORMAT, next.step(),
+                next.epoch(), next.batchInEpoch(), orderRng.state(), loss, cfg, provenance, Map.of()), model,
+                optimizer);
+        CheckpointFolders.prune(checkpoints, cfg.run().keepLast());
+        return folder;
+    }
+
+    private void writeConfigOnce() throws IOException {
+        Files.createDirectories(output);
+        Path configFile = output.resolve("config.json");
+        if (!Files.exists(configFile)) {
+            Files.writeString(configFile, cfg.toJson(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private void writeSummary(Result r, long stepsThisRun) throws IOException {
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("steps", r.steps());
+        summary.put("total_steps", r.totalSteps());
+        summary.put("steps_this_run", stepsThisRun);
+        summary.put("wall_seconds", r.seconds());
+        summary.put("images_per_second", r.imagesPerSecond());
+        summary.put("first_loss", r.firstLoss());
+        summary.put("final_loss", r.lastLoss());
+        summary.put("checkpoint", String.valueOf(r.lastCheckpoint()));
+        summary.put("stopped_early", r.stoppedEarly());
+        summary.put("bad_images_skipped", r.badImages());
+        summary.put("provenance", provenance);
+        Files.writeString(output.resolve("summary.json"), Json.toJson(summary), StandardCharsets.UTF_8);
+    }
+
+    private String describe() {
+        return source.description() + "; model " + mc.name() + " (" + mc.imageSize() + " px, patch "
+                + mc.patchSize() + ", width " + mc.width() + ", depth " + mc.depth() + ", decoder "
+                + mc.decoderDepth() + "); order " + order.name() + "; peak lr " + String.format("%.3g", cfg.peakLr());
+    }
+
+    /** The next micro-batch as a float tensor on the training device. */
+    private Tensor nextImages(Iterator<BatchLoader.Batch> batches) {
         if (!batches.hasNext()) {
             throw new IllegalStateException("data loader ran out of batches mid-epoch");
         }
-        return batches.next();
+        int s = mc.imageSize();
+        return Tensors.floats(batches.next().images(), cfg.optim().batchSize(), source.channels(), s, s)
+                .to(device, torch.ScalarType.Float);
     }
 }

@@ -4,7 +4,6 @@ import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
 import semaim.data.AugmentConfig;
@@ -12,15 +11,16 @@ import semaim.data.DecodedImage;
 import semaim.data.EvalTransform;
 import semaim.model.ModelConfig;
 import semaim.model.SemAimModel;
-import semaim.model.SimilarityKind;
 import semaim.model.SimilarityMaps;
 import semaim.order.OrderInput;
 import semaim.order.PatchOrder;
 import semaim.order.RasterOrder;
 import semaim.order.SemanticAwareOrder;
+import semaim.order.SimilarityKind;
 import semaim.order.SimilarityOrder;
 import semaim.order.StochasticOrder;
 import semaim.target.Patches;
+import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.util.Rng;
 
@@ -49,7 +49,7 @@ public final class MapFigure {
         List<List<BufferedImage>> rows = new ArrayList<>();
         boolean wasTraining = model.is_training();
         model.eval();
-        try (PointerScope scope = new PointerScope()) {
+        try (Scope scope = Scope.open()) {
             Tensor x = Tensors.floats(px, images.size(), c, s, s);
             SimilarityMaps maps = model.similarityPass(x, SimilarityKind.CLS);
             float[][] sim = Tensors.toFloats2d(maps.similarity());

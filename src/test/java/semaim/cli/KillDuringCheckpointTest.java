@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import semaim.data.TestData;
+import semaim.io.CheckpointFolders;
 import semaim.train.Checkpoint;
 
 /**
@@ -58,7 +59,7 @@ class KillDuringCheckpointTest {
         assertEquals(137, p.exitValue(), "expected death by SIGKILL");
 
         Path checkpoints = out.resolve("checkpoints");
-        List<Path> complete = Checkpoint.list(checkpoints);
+        List<Path> complete = CheckpointFolders.list(checkpoints);
         assertEquals(List.of(checkpoints.resolve("step-00000002")), complete, "only the first checkpoint exists");
         Checkpoint.read(complete.get(0));   // intact: sizes and hashes verified
         try (var s = Files.list(checkpoints)) {
@@ -69,7 +70,7 @@ class KillDuringCheckpointTest {
         int code = Main.run("pretrain", "--output", out.toString(), "--resume", "auto", "--max-steps", "5",
                 "--workers", "1");
         assertEquals(ExitCodes.OK, code);
-        Checkpoint.State last = Checkpoint.read(Checkpoint.list(checkpoints).get(0));
+        Checkpoint.State last = Checkpoint.read(CheckpointFolders.list(checkpoints).get(0));
         assertEquals(5, last.step());
         assertTrue(last.provenance().get("resumed_from").endsWith("step-00000002"), last.provenance().toString());
         try (var s = Files.list(checkpoints)) {

@@ -168,8 +168,8 @@ class EvalProtocolsTest {
         Pretrainer.Result pre = new Pretrainer(cfg, dir.resolve("pre"), null).run(() -> false,
                 ResumeTestAccess.quiet());
         EncoderCheckpoint ck = EncoderCheckpoint.open(dir.resolve("pre"));
-        assertEquals(cfg.model(), ck.config().model());
-        VisionTransformer vit = new VisionTransformer(ck.config().modelConfig(1), VisionTransformer.Pooling.MEAN, 10);
+        assertEquals(cfg.modelConfig(1), ck.modelConfig());
+        VisionTransformer vit = new VisionTransformer(ck.modelConfig(), VisionTransformer.Pooling.MEAN, 10);
         ModelWeights.LoadReport r = vit.loadEncoder(ck.weights(), "test");
         assertTrue(r.unexpected().stream().anyMatch(k -> k.startsWith("query_blocks.")));
         assertTrue(r.unexpected().stream().anyMatch(k -> k.startsWith("prediction_head.")));

@@ -32,9 +32,9 @@ class SafeTensorsTest {
     @Test
     void modelRoundTripIsBitExact() throws Exception {
         Torch.init();
-        torch.manual_seed(1);
+        Torch.manualSeed(1);
         SemAimModel a = new SemAimModel(ModelConfig.preset("vit_pico_patch2_28"), TargetConfig.reference());
-        torch.manual_seed(2);
+        Torch.manualSeed(2);
         SemAimModel b = new SemAimModel(ModelConfig.preset("vit_pico_patch2_28"), TargetConfig.reference());
         Path f = dir.resolve("m.safetensors");
         ModelWeights.save(a, f, Map.of("config", "pico"));

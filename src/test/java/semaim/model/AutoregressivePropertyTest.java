@@ -2,12 +2,12 @@ package semaim.model;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 
 import semaim.order.RasterOrder;
 import semaim.target.TargetConfig;
+import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.util.Rng;
 
@@ -20,7 +20,7 @@ import semaim.util.Rng;
 class AutoregressivePropertyTest {
     @Test
     void editingALatePatchChangesOnlyLaterPredictions() {
-        try (PointerScope scope = new PointerScope()) {
+        try (Scope scope = Scope.open()) {
             SemAimModel model = TinyModels.model(3, TargetConfig.reference());
             model.eval();
             int n = model.config().numPatches();     // 16 patches on a 4x4 grid
@@ -61,7 +61,7 @@ class AutoregressivePropertyTest {
 
     @Test
     void explicitOrderMakesTheForwardPassDeterministic() {
-        try (PointerScope scope = new PointerScope()) {
+        try (Scope scope = Scope.open()) {
             SemAimModel model = TinyModels.model(4, TargetConfig.reference());
             Tensor images = TinyModels.images(2, 3, 16, 2);
             Tensor order = model.order(images, new RasterOrder(), new Rng(0));

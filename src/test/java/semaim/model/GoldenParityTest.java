@@ -7,15 +7,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import semaim.io.ModelWeights;
 import semaim.io.SafeTensors;
+import semaim.order.SimilarityKind;
 import semaim.target.GaussianBlur;
 import semaim.target.TargetConfig;
+import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.torch.Torch;
 
@@ -55,7 +56,7 @@ class GoldenParityTest {
 
     @Test
     void predictionsAndLossMatchTheReference() {
-        try (PointerScope scope = new PointerScope()) {
+        try (Scope scope = Scope.open()) {
             Tensor images = golden.get("golden.images");
             Tensor order = golden.get("golden.order");
             Tensor pred = Tensors.noGrad(() -> model.autoregressivePass(images, order));
@@ -71,7 +72,7 @@ class GoldenParityTest {
 
     @Test
     void similarityMatchesTheReference() {
-        try (PointerScope scope = new PointerScope()) {
+        try (Scope scope = Scope.open()) {
             SimilarityMaps maps = model.similarityPass(golden.get("golden.images"), SimilarityKind.CLS);
             double diff = Tensors.maxAbsDiff(maps.similarity(), golden.get("golden.similarity"));
             System.out.printf("golden parity: max |similarity diff| = %.3g%n", diff);

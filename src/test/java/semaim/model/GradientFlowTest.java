@@ -5,20 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 
 import semaim.io.ModelWeights;
 import semaim.order.SemanticAwareOrder;
 import semaim.target.TargetConfig;
-import semaim.torch.Tensors;
+import semaim.torch.Scope;
 import semaim.util.Rng;
 
 class GradientFlowTest {
     @Test
     void everyTrainableParameterGetsAGradientAndThePositionEmbeddingNone() {
-        try (PointerScope scope = new PointerScope()) {
+        try (Scope scope = Scope.open()) {
             SemAimModel model = TinyModels.model(5, TargetConfig.reference());
             model.train(true);
             Tensor images = TinyModels.images(4, 3, 16, 3);

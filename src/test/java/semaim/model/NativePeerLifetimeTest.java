@@ -2,12 +2,12 @@ package semaim.model;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 
 import semaim.order.SemanticAwareOrder;
 import semaim.target.TargetConfig;
+import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.util.Rng;
 
@@ -25,7 +25,7 @@ class NativePeerLifetimeTest {
             for (int i = 0; i < 3; i++) {
                 System.gc();
             }
-            try (PointerScope scope = new PointerScope()) {
+            try (Scope scope = Scope.open()) {
                 model.eval();
                 model.train(true);
                 StepOutput out = model.forwardStep(images, SemanticAwareOrder.paper(), new Rng(round));

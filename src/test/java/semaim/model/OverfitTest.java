@@ -6,16 +6,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
 import semaim.io.ModelWeights;
 import semaim.order.SemanticAwareOrder;
 import semaim.target.TargetConfig;
 import semaim.torch.Optimizers;
+import semaim.torch.Scope;
 import semaim.torch.Torch;
 import semaim.util.Rng;
 
@@ -27,7 +26,7 @@ class OverfitTest {
     @Test
     void lossFallsMoreThanTenfoldOnEightImages() {
         Torch.init();
-        torch.manual_seed(0);
+        Torch.manualSeed(0);
         ModelConfig cfg = new ModelConfig("overfit", 28, 4, 1, 64, 4, 4, 4.0, 4, HeadType.MLP, 0.0, 1e-6);
         SemAimModel model = new SemAimModel(cfg, TargetConfig.reference());
         model.train(true);
@@ -47,7 +46,7 @@ class OverfitTest {
         int steps = 300;
         long start = System.nanoTime();
         for (int step = 0; step < steps; step++) {
-            try (PointerScope scope = new PointerScope()) {
+            try (Scope scope = Scope.open()) {
                 StepOutput out = model.forwardStep(images, SemanticAwareOrder.paper(), rng);
                 opt.zero_grad();
                 out.loss().backward();

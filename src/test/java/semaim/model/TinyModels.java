@@ -1,7 +1,6 @@
 package semaim.model;
 
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 import semaim.target.TargetConfig;
 import semaim.torch.Tensors;
@@ -19,7 +18,7 @@ final class TinyModels {
 
     static SemAimModel model(long seed, TargetConfig target) {
         Torch.init();
-        torch.manual_seed(seed);
+        Torch.manualSeed(seed);
         return new SemAimModel(config(), target);
     }
 

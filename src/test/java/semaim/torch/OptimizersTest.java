@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
@@ -22,7 +21,7 @@ class OptimizersTest {
         double hw = 1.0, hu = -2.0;
         double[] mw = {0}, vw = {0}, mu = {0}, vu = {0};
         for (int step = 1; step <= 5; step++) {
-            try (PointerScope s = new PointerScope()) {
+            try (Scope s = Scope.open()) {
                 opt.zero_grad();
                 // loss = w^3 + u^2: gradients 3w^2 and 2u change every step, so the betas matter
                 w.pow(Tensors.scalar(3)).sum().add(u.mul(u).sum()).backward();

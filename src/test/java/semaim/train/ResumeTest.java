@@ -15,10 +15,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import semaim.data.TestData;
+import semaim.io.CheckpointFolders;
 import semaim.io.SafeTensors;
 import semaim.model.HeadType;
-import semaim.model.SimilarityKind;
+import semaim.order.SimilarityKind;
 import semaim.target.LossType;
+import semaim.target.TargetConfig;
+import semaim.torch.Torch;
 
 /** 2K steps straight equal K steps, stop, resume, K steps: bit for bit, across an epoch boundary. */
 class ResumeTest {
@@ -27,11 +30,14 @@ class ResumeTest {
 
     /** 64 images, batch 8, 2 accumulation steps: 4 optimiser steps per epoch. */
     static PretrainConfig tiny(String data, long maxSteps) {
-        return new PretrainConfig(data, 1, false, 0.2, 1.0, 3.0 / 4, 4.0 / 3, 0.5, null, null, 2, 2,
-                "vit_nano_patch4_28", 16, 2, HeadType.MLP, 0.1,
-                9, 1.0, true, LossType.L2, "semantic", SimilarityKind.CLS,
-                3, 8, 2, 4e-3, 0.0, 1, 0.05, 0.9, 0.95, 1e-8, 3.0, maxSteps,
-                0, "cpu", 2, 10, 1);
+        return new PretrainConfig(
+                new PretrainConfig.Data(data, 1, false, 2, 2),
+                new PretrainConfig.Augment(0.2, 1.0, 3.0 / 4, 4.0 / 3, 0.5, null, null),
+                new PretrainConfig.Model("vit_nano_patch4_28", 16, 2, HeadType.MLP, 0.1),
+                new TargetConfig(9, 1.0, true, LossType.L2),
+                new PretrainConfig.Order("semantic", SimilarityKind.CLS),
+                new PretrainConfig.Optim(3, 8, 2, 4e-3, 0.0, 1, 0.05, 0.9, 0.95, 1e-8, 3.0),
+                new PretrainConfig.Run(0, "cpu", maxSteps, 2, 10, 1));
     }
 
     static Pretrainer.Listener quiet(List<String> log) {
@@ -82,14 +88,14 @@ class ResumeTest {
         assertEquals(0, state.epoch());
         assertEquals(6, state.batchInEpoch());
 
-        torch.manual_seed(12345);   // disturb the global generator: resume must restore it
+        Torch.manualSeed(12345);   // disturb the global generator: resume must restore it
         List<String> secondLog = new ArrayList<>();
         Pretrainer.Result second = new Pretrainer(tiny(data, 2 * k), dir.resolve("resumed"), ckpt)
                 .run(() -> false, quiet(secondLog));
         assertEquals(2 * k, second.steps());
 
-        Map<String, Tensor> a = SafeTensors.read(straight.lastCheckpoint().resolve(Checkpoint.MODEL)).tensors();
-        Map<String, Tensor> b = SafeTensors.read(second.lastCheckpoint().resolve(Checkpoint.MODEL)).tensors();
+        Map<String, Tensor> a = SafeTensors.read(straight.lastCheckpoint().resolve(CheckpointFolders.MODEL)).tensors();
+        Map<String, Tensor> b = SafeTensors.read(second.lastCheckpoint().resolve(CheckpointFolders.MODEL)).tensors();
         assertEquals(a.keySet(), b.keySet());
         for (String name : a.keySet()) {
             assertTrue(torch.equal(a.get(name), b.get(name)), name + " differs after resume");
@@ -110,13 +116,13 @@ class ResumeTest {
                 .run(() -> false, quiet(new ArrayList<>()));
         Path checkpoints = dir.resolve("run/checkpoints");
         assertEquals(List.of("step-00000004", "step-00000002"),
-                Checkpoint.list(checkpoints).stream().map(p -> p.getFileName().toString()).toList());
-        Path model = r.lastCheckpoint().resolve(Checkpoint.MODEL);
+                CheckpointFolders.list(checkpoints).stream().map(p -> p.getFileName().toString()).toList());
+        Path model = r.lastCheckpoint().resolve(CheckpointFolders.MODEL);
         byte[] bytes = Files.readAllBytes(model);
         bytes[bytes.length - 5] ^= 0x40;   // one flipped bit in the weights
         Files.write(model, bytes);
         List<String> warnings = new ArrayList<>();
-        Path chosen = Checkpoint.latestValid(checkpoints, warnings::add).orElseThrow();
+        Path chosen = CheckpointFolders.latestValid(checkpoints, warnings::add).orElseThrow();
         assertEquals("step-00000002", chosen.getFileName().toString());
         assertEquals(1, warnings.size());
         assertTrue(warnings.get(0).contains("damaged"), warnings.get(0));

@@ -16,6 +16,7 @@ import semaim.model.SemAimModel;
 import semaim.target.TargetConfig;
 import semaim.torch.Tensors;
 import semaim.torch.Torch;
+import semaim.util.LrSchedule;
 
 class ScheduleAndGroupsTest {
     @Test
@@ -36,11 +37,11 @@ class ScheduleAndGroupsTest {
 
     @Test
     void peakLearningRateFollowsTheLinearScalingRule() {
-        PretrainConfig paper = PretrainConfig.paper();
+        PretrainConfig paper = PretrainConfig.PAPER;
         assertEquals(2048, paper.effectiveBatch());
         assertEquals(1.6e-3, paper.peakLr(), 1e-12);
         assertTrue(paper.problems().isEmpty(), paper.problems().toString());
-        assertTrue(PretrainConfig.cpuDefault().problems().isEmpty(), PretrainConfig.cpuDefault().problems().toString());
+        assertTrue(PretrainConfig.CPU.problems().isEmpty(), PretrainConfig.CPU.problems().toString());
     }
 
     @Test

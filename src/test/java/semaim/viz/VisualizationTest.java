@@ -10,10 +10,8 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-
 import javax.imageio.ImageIO;
 
-import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,7 +70,7 @@ class VisualizationTest {
     @Test
     void mapsAreDrawnForPhotosAndFashionMnist() throws Exception {
         Torch.init();
-        torch.manual_seed(0);
+        Torch.manualSeed(0);
         SemAimModel model = new SemAimModel(ModelConfig.preset("vit_nano_patch4_28"), TargetConfig.reference());
         TestData.writePng(dir.resolve("photos/wide.png"), 60, 40, 180);
         TestData.writePng(dir.resolve("photos/tall.png"), 30, 50, 20);

@@ -1,4 +1,4 @@
-package semaim.train;
+package semaim.util;
 
 /** Training could not go on (diverged loss, dataset too small for the batch, inconsistent resume...). */
 public final class TrainingException extends RuntimeException {

@@ -1,4 +1,4 @@
-package semaim.train;
+package semaim.io;
 
 import java.io.IOException;
 import java.io.InputStream;

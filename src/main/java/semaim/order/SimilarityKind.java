@@ -1,4 +1,4 @@
-package semaim.model;
+package semaim.order;
 
 /** What the similarity map S of Eq. 2 compares each patch token with. */
 public enum SimilarityKind {

@@ -1,4 +1,4 @@
-package semaim.train;
+package semaim.util;
 
 /**
  * The reference's per-iteration learning-rate schedule on fractional epochs: linear warm-up from 0 to the peak,

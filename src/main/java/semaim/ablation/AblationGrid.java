@@ -1,0 +1,246 @@
+package semaim.ablation;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.LongConsumer;
+
+import org.bytedeco.pytorch.Device;
+
+import com.google.gson.Gson;
+
+import semaim.eval.EvalData;
+import semaim.eval.Features;
+import semaim.eval.FineTuner;
+import semaim.eval.Knn;
+import semaim.eval.LinearProbe;
+import semaim.eval.Protocols;
+import semaim.io.CheckpointFolders;
+import semaim.io.Json;
+import semaim.io.Provenance;
+import semaim.io.SafeTensors;
+import semaim.model.VisionTransformer;
+import semaim.target.LossType;
+import semaim.target.TargetConfig;
+import semaim.torch.Torch;
+import semaim.train.PretrainConfig;
+import semaim.train.Pretrainer;
+import semaim.viz.Charts;
+
+/**
+ * The paper's ablations (Table 1 orders, Table 2 targets, Table 3 decoder depth) on any data at one budget: a grid
+ * of pre-training cells (orders x targets x decoder depths, everything else from one base config), each pre-trained
+ * and then evaluated by k-NN and a linear probe (and optionally fine-tuned). Writes {@code cells/NAME/} per cell
+ * and {@code ablation.md}, {@code ablation.csv} and {@code ablation.png} after every cell. A half-done grid
+ * resumes: a cell with a {@code result.json} is skipped, and an interrupted pre-training continues from its newest
+ * checkpoint.
+ */
+public final class AblationGrid {
+    /** The pixel targets a cell can use (the paper's DINO and CLIP targets need teacher weights). */
+    public static final List<String> TARGETS = List.of("pixel", "pixel-noblur", "pixel-raw");
+
+    /** One cell of the grid. */
+    public record Cell(String name, String order, String target, PretrainConfig config) {}
+
+    /** Where the grid shows progress (the command line draws bars). */
+    public interface Reporter {
+        /** A listener for one cell's pre-training; closed when it ends. */
+        Pretraining pretraining(Cell cell);
+
+        /** A counter of the images whose features are done, out of {@code total}; closed when all are. */
+        Counter features(long total);
+
+        void info(String message);
+    }
+
+    /** A pre-training listener that is closed after use. */
+    public interface Pretraining extends Pretrainer.Listener, AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** A progress counter that is closed after use. */
+    public interface Counter extends LongConsumer, AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private final Path output;
+    private final List<Cell> cells;
+    private final int linprobeEpochs;
+    private final int finetuneEpochs;
+
+    /**
+     * The grid over {@code orders x targets x decoderDepths} (a depth of 0 keeps the base's); every cell is
+     * validated here, before any work.
+     */
+    public AblationGrid(Path output, PretrainConfig base, List<String> orders, List<String> targets,
+            List<Integer> decoderDepths, int linprobeEpochs, int finetuneEpochs) {
+        this.output = output;
+        this.linprobeEpochs = linprobeEpochs;
+        this.finetuneEpochs = finetuneEpochs;
+        List<Cell> all = new ArrayList<>();
+        for (String order : orders) {
+            for (String target : targets) {
+                for (int depth : decoderDepths) {
+                    PretrainConfig c = base.withOrder(new PretrainConfig.Order(order, base.order().similarity()))
+                            .withTarget(pixelTarget(target))
+                            .withModel(depth > 0 ? withDecoderDepth(base.model(), depth) : base.model());
+                    if (!c.problems().isEmpty()) {
+                        throw new IllegalArgumentException(String.join("; ", c.problems()));
+                    }
+                    String name = order + "_" + target + "_d" + c.modelConfig(1).decoderDepth();
+                    all.add(new Cell(name, order, target, c));
+                }
+            }
+        }
+        this.cells = List.copyOf(all);
+    }
+
+    private static PretrainConfig.Model withDecoderDepth(PretrainConfig.Model m, int depth) {
+        return new PretrainConfig.Model(m.preset(), m.imageSize(), depth, m.head(), m.dropPath());
+    }
+
+    /** {@code pixel}: blurred, per-patch normalised (the reference); {@code pixel-noblur}; {@code pixel-raw}. */
+    static TargetConfig pixelTarget(String name) {
+        if (!TARGETS.contains(name)) {
+            throw new IllegalArgumentException("unknown target '" + name + "'; known: " + String.join(", ", TARGETS)
+                    + " (DINO/CLIP feature targets need teacher weights)");
+        }
+        return new TargetConfig(name.equals("pixel") ? 9 : 0, 1.0, !name.equals("pixel-raw"), LossType.L2);
+    }
+
+    public List<Cell> cells() {
+        return cells;
+    }
+
+    /** Runs (or resumes) every cell and evaluates it on {@code eval}; returns one result row per cell. */
+    public List<Map<String, Object>> run(EvalData eval, Reporter reporter) throws IOException {
+        Torch.init();
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int i = 0; i < cells.size(); i++) {
+            Cell cell = cells.get(i);
+            reporter.info("=== cell " + (i + 1) + "/" + cells.size() + ": " + cell.name());
+            rows.add(runCell(cell, eval, reporter));
+            writeTables(rows);
+        }
+        reporter.info("ablation table: " + output.resolve("ablation.md"));
+        return rows;
+    }
+
+    private Map<String, Object> runCell(Cell cell, EvalData eval, Reporter reporter) throws IOException {
+        Path dir = output.resolve("cells").resolve(cell.name());
+        Path resultFile = dir.resolve("result.json");
+        if (Files.exists(resultFile)) {
+            reporter.info(cell.name() + " is done; skipping");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> done = new Gson().fromJson(Files.readString(resultFile), Map.class);
+            return done;
+        }
+        PretrainConfig c = cell.config();
+        long seed = c.run().seed();
+        Optional<Path> resume = CheckpointFolders.latestValid(dir.resolve(CheckpointFolders.CHECKPOINTS),
+                reporter::info);
+        long start = System.nanoTime();
+        Pretrainer.Result pre;
+        try (Pretraining progress = reporter.pretraining(cell)) {
+            pre = new Pretrainer(c, dir, resume.orElse(null)).run(() -> false, progress);
+        }
+        Path weightsFile = pre.lastCheckpoint().resolve(CheckpointFolders.MODEL);
+        SafeTensors.Contents weights = SafeTensors.read(weightsFile);
+        Device dev = Torch.device(c.run().device());
+        int channels = eval.train().channels();
+        VisionTransformer enc = new VisionTransformer(c.modelConfig(channels), VisionTransformer.Pooling.CLS, 0);
+        enc.loadEncoder(weights.tensors(), cell.name());
+        enc.to(dev, false);
+        Features.Set[] f;
+        try (Counter counter = reporter.features(eval.train().size() + eval.test().size())) {
+            f = Protocols.features(enc, eval, dev, 256, counter);
+        }
+        Map<Integer, Knn.Accuracy> knn = Protocols.knn(f, new int[] {10, 20, 30});
+        LinearProbe.Result lin = Protocols.linprobe(f, linprobeEpochs, seed);
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("cell", cell.name());
+        row.put("order", cell.order());
+        row.put("target", cell.target());
+        row.put("decoder_depth", c.modelConfig(1).decoderDepth());
+        row.put("pretrain_steps", pre.steps());
+        row.put("final_loss", pre.lastLoss());
+        row.put("knn20_top1", knn.get(20).top1());
+        row.put("knn10_top1", knn.get(10).top1());
+        row.put("knn30_top1", knn.get(30).top1());
+        row.put("linprobe_top1", lin.top1());
+        if (finetuneEpochs > 0) {
+            VisionTransformer ft = new VisionTransformer(c.modelConfig(channels).withDropPath(0.1),
+                    VisionTransformer.Pooling.MEAN, Math.max(eval.train().classNames().size(), 2));
+            ft.loadEncoder(weights.tensors(), cell.name());
+            ft.to(dev, false);
+            FineTuner.Result r = FineTuner.run(ft, eval.train(), eval.test(),
+                    FineTuner.Options.reference(finetuneEpochs, 64), dev, dir,
+                    Provenance.of(eval.train().description(), eval.train().size()), new FineTuner.Listener() {
+                        @Override
+                        public void started(int totalSteps) { }
+
+                        @Override
+                        public void step(int step, double loss, double lr) { }
+
+                        @Override
+                        public void epoch(int epoch, double top1, double top5, double loss) {
+                            reporter.info(cell.name() + " fine-tune epoch " + epoch + ": top-1 "
+                                    + String.format("%.2f", top1) + "%");
+                        }
+                    });
+            row.put("finetune_top1", r.bestTop1());
+        }
+        row.put("wall_seconds", (System.nanoTime() - start) / 1e9);
+        row.put("checkpoint", pre.lastCheckpoint().toString());
+        row.put("checkpoint_sha256", CheckpointFolders.sha256(weightsFile));
+        row.put("eval_train", eval.train().description());
+        row.put("eval_test", eval.test().description());
+        row.put("provenance", Provenance.of(eval.train().description(), eval.train().size()));
+        Files.writeString(resultFile, Json.toJson(row), StandardCharsets.UTF_8);
+        reporter.info(cell.name() + ": k-NN(20) " + String.format("%.2f", knn.get(20).top1()) + "%, linear probe "
+                + String.format("%.2f", lin.top1()) + "%");
+        return row;
+    }
+
+    private void writeTables(List<Map<String, Object>> rows) throws IOException {
+        List<String> cols = new ArrayList<>(List.of("cell", "order", "target", "decoder_depth", "pretrain_steps",
+                "final_loss", "knn20_top1", "linprobe_top1"));
+        if (finetuneEpochs > 0) {
+            cols.add("finetune_top1");
+        }
+        StringBuilder md = new StringBuilder("| " + String.join(" | ", cols) + " |\n|"
+                + "---|".repeat(cols.size()) + "\n");
+        StringBuilder csv = new StringBuilder(String.join(",", cols) + "\n");
+        Map<String, Map<String, Double>> chart = new LinkedHashMap<>();
+        for (Map<String, Object> r : rows) {
+            List<String> values = new ArrayList<>();
+            for (String col : cols) {
+                Object v = r.get(col);
+                values.add(v instanceof Double d ? (col.equals("pretrain_steps") || col.equals("decoder_depth")
+                        ? Long.toString(Math.round(d)) : String.format("%.4g", d)) : String.valueOf(v));
+            }
+            md.append("| ").append(String.join(" | ", values)).append(" |\n");
+            csv.append(String.join(",", values)).append('\n');
+            chart.computeIfAbsent("k-NN (k=20)", k -> new LinkedHashMap<>()).put((String) r.get("cell"),
+                    ((Number) r.get("knn20_top1")).doubleValue());
+            chart.computeIfAbsent("linear probe", k -> new LinkedHashMap<>()).put((String) r.get("cell"),
+                    ((Number) r.get("linprobe_top1")).doubleValue());
+            if (r.get("finetune_top1") != null) {
+                chart.computeIfAbsent("fine-tune", k -> new LinkedHashMap<>()).put((String) r.get("cell"),
+                        ((Number) r.get("finetune_top1")).doubleValue());
+            }
+        }
+        Files.createDirectories(output);
+        Files.writeString(output.resolve("ablation.md"), md.toString(), StandardCharsets.UTF_8);
+        Files.writeString(output.resolve("ablation.csv"), csv.toString(), StandardCharsets.UTF_8);
+        Charts.bars(output.resolve("ablation.png"), "SemAIM ablation", "top-1 accuracy (%)", chart, 900, 500);
+    }
+}

@@ -1,0 +1,230 @@
+package semaim.cli;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Model.ArgGroupSpec;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import semaim.model.HeadType;
+import semaim.model.ModelConfig;
+import semaim.order.Orders;
+import semaim.order.SimilarityKind;
+import semaim.target.LossType;
+import semaim.target.TargetConfig;
+import semaim.train.PretrainConfig;
+
+/**
+ * The pre-training options, one group per section of {@link PretrainConfig}. An option that is not given keeps the
+ * recipe's value; {@link #over} lays the given ones over a base config, section by section. Shared by
+ * {@code pretrain} and {@code ablate}.
+ */
+final class PretrainOptions {
+    /** Options that may change when a run resumes: they decide how it runs, not what it computes. */
+    static final Set<String> RUNTIME = Set.of("--workers", "--prefetch", "--max-steps", "--device",
+            "--checkpoint-every", "--keep-last", "--log-every");
+
+    @ArgGroup(validate = false, heading = "%nData:%n", order = 1)
+    DataOptions data = new DataOptions();
+
+    @ArgGroup(validate = false, heading = "%nAugmentation:%n", order = 2)
+    AugmentOptions augment = new AugmentOptions();
+
+    @ArgGroup(validate = false, heading = "%nModel:%n", order = 3)
+    ModelOptions model = new ModelOptions();
+
+    @ArgGroup(validate = false, heading = "%nTarget (Eq. 12):%n", order = 4)
+    TargetOptions target = new TargetOptions();
+
+    @ArgGroup(validate = false, heading = "%nOrder (Eq. 2-6):%n", order = 5)
+    OrderOptions order = new OrderOptions();
+
+    @ArgGroup(validate = false, heading = "%nOptimisation:%n", order = 6)
+    OptimOptions optim = new OptimOptions();
+
+    @ArgGroup(validate = false, heading = "%nRun:%n", order = 7)
+    RunOptions run = new RunOptions();
+
+    /** {@code base} with every given option laid over its section. */
+    PretrainConfig over(PretrainConfig base) {
+        return new PretrainConfig(data.over(base.data()), augment.over(base.augment()), model.over(base.model()),
+                target.over(base.target()), order.over(base.order()), optim.over(base.optim()), run.over(base.run()));
+    }
+
+    /** The pre-training options the user typed (long names), in the order of the help. */
+    static List<String> given(CommandSpec spec) {
+        Set<String> sectionOptions = new LinkedHashSet<>();
+        for (ArgGroupSpec g : spec.argGroups()) {
+            for (OptionSpec o : g.allOptionsNested()) {
+                sectionOptions.add(o.longestName());
+            }
+        }
+        List<String> given = new ArrayList<>();
+        for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
+            if (sectionOptions.contains(o.longestName()) && !given.contains(o.longestName())) {
+                given.add(o.longestName());
+            }
+        }
+        return given;
+    }
+
+    private static <T> T or(T given, T fallback) {
+        return given != null ? given : fallback;
+    }
+
+    static final class DataOptions {
+        @Option(names = "--data", paramLabel = "PATH", order = 10,
+                description = "Image folder (class subfolders optional; jpg/png/bmp/gif) or IDX image file (.gz or raw). Default: embedded Fashion-MNIST subset.")
+        String path;
+
+        @Option(names = "--channels", order = 11, description = "1 (grayscale) or 3 (RGB) for image folders.")
+        Integer channels;
+
+        @Option(names = "--skip-bad-images", order = 12, description = "Log and skip images that cannot be decoded instead of stopping.")
+        Boolean skipBadImages;
+
+        @Option(names = "--workers", order = 13, description = "Data decoding threads.")
+        Integer workers;
+
+        @Option(names = "--prefetch", order = 14, description = "Batches prepared ahead.")
+        Integer prefetch;
+
+        PretrainConfig.Data over(PretrainConfig.Data d) {
+            return new PretrainConfig.Data(or(path, d.path()), or(channels, d.channels()),
+                    or(skipBadImages, d.skipBadImages()), or(workers, d.workers()), or(prefetch, d.prefetch()));
+        }
+    }
+
+    static final class AugmentOptions {
+        @Option(names = "--crop-scale", split = ",", paramLabel = "MIN,MAX", order = 20,
+                description = "RandomResizedCrop area range (reference 0.2,1).")
+        double[] cropScale;
+
+        @Option(names = "--flip-prob", order = 21, description = "Horizontal flip probability (0.5).")
+        Double flipProb;
+
+        @Option(names = "--mean", split = ",", paramLabel = "M", order = 22,
+                description = "Normalisation mean per channel (default ImageNet).")
+        double[] mean;
+
+        @Option(names = "--std", split = ",", paramLabel = "S", order = 23,
+                description = "Normalisation std per channel (default ImageNet).")
+        double[] std;
+
+        PretrainConfig.Augment over(PretrainConfig.Augment a) {
+            if (cropScale != null && cropScale.length != 2) {
+                throw new IllegalArgumentException("--crop-scale takes two values, MIN,MAX");
+            }
+            return new PretrainConfig.Augment(cropScale != null ? cropScale[0] : a.cropScaleMin(),
+                    cropScale != null ? cropScale[1] : a.cropScaleMax(), a.cropRatioMin(), a.cropRatioMax(),
+                    or(flipProb, a.flipProb()), or(mean, a.mean()), or(std, a.std()));
+        }
+    }
+
+    static final class ModelOptions {
+        @Option(names = "--model", paramLabel = "PRESET", order = 30, completionCandidates = Presets.class,
+                description = "Model preset (timm-style name): ${COMPLETION-CANDIDATES}.")
+        String preset;
+
+        @Option(names = "--image-size", order = 31, description = "Input size in pixels (default: the preset's).")
+        Integer imageSize;
+
+        @Option(names = "--decoder-depth", order = 32, description = "Decoder depth L' <= encoder depth (default: the preset's).")
+        Integer decoderDepth;
+
+        @Option(names = "--head", order = 33, description = "Prediction head: ${COMPLETION-CANDIDATES}.")
+        HeadType head;
+
+        @Option(names = "--drop-path", order = 34, description = "Stochastic depth rate (reference pre-training: 0).")
+        Double dropPath;
+
+        PretrainConfig.Model over(PretrainConfig.Model m) {
+            return new PretrainConfig.Model(or(preset, m.preset()), or(imageSize, m.imageSize()),
+                    or(decoderDepth, m.decoderDepth()), or(head, m.head()), or(dropPath, m.dropPath()));
+        }
+    }
+
+    static final class TargetOptions {
+        @Option(names = "--blur-kernel", order = 40, description = "Gaussian blur kernel of the target, odd, 0 = off (reference: 9).")
+        Integer blurKernel;
+
+        @Option(names = "--blur-sigma", order = 41, description = "Gaussian blur sigma (reference: 1).")
+        Double blurSigma;
+
+        @Option(names = "--norm-pix", negatable = true, order = 42, description = "Per-patch normalised pixel target (reference: on).")
+        Boolean normPix;
+
+        @Option(names = "--loss", order = 43, description = "L2 or L1.")
+        LossType loss;
+
+        TargetConfig over(TargetConfig t) {
+            return new TargetConfig(or(blurKernel, t.blurKernel()), or(blurSigma, t.blurSigma()),
+                    or(normPix, t.normPix()), or(loss, t.loss()));
+        }
+    }
+
+    static final class OrderOptions {
+        @Option(names = "--order", paramLabel = "NAME", order = 50, completionCandidates = OrderNames.class,
+                description = "Autoregression order: ${COMPLETION-CANDIDATES}.")
+        String name;
+
+        @Option(names = "--similarity", order = 51, description = "Similarity map for semantic orders: ${COMPLETION-CANDIDATES}.")
+        SimilarityKind similarity;
+
+        PretrainConfig.Order over(PretrainConfig.Order o) {
+            return new PretrainConfig.Order(or(name, o.name()), or(similarity, o.similarity()));
+        }
+    }
+
+    static final class OptimOptions {
+        @Option(names = "--epochs", order = 60, description = "Epochs (cpu recipe 10, paper 800).") Integer epochs;
+        @Option(names = "--batch-size", order = 61, description = "Images per step before accumulation.") Integer batchSize;
+        @Option(names = "--accum-steps", order = 62, description = "Gradient accumulation steps.") Integer accumSteps;
+        @Option(names = "--blr", order = 63, description = "Base learning rate; lr = blr x batch x accum / 256.") Double blr;
+        @Option(names = "--min-lr", order = 64, description = "Learning rate at the end of the cosine (0).") Double minLr;
+        @Option(names = "--warmup-epochs", order = 65, description = "Linear warm-up from 0 (cpu 1, paper 30).") Double warmupEpochs;
+        @Option(names = "--weight-decay", order = 66, description = "AdamW weight decay for matrices and the CLS token (0.05).") Double weightDecay;
+        @Option(names = "--clip-grad", order = 67, description = "Global gradient-norm clip, 0 = off (reference: 3).") Double clipGrad;
+
+        PretrainConfig.Optim over(PretrainConfig.Optim o) {
+            return new PretrainConfig.Optim(or(epochs, o.epochs()), or(batchSize, o.batchSize()),
+                    or(accumSteps, o.accumSteps()), or(blr, o.blr()), or(minLr, o.minLr()),
+                    or(warmupEpochs, o.warmupEpochs()), or(weightDecay, o.weightDecay()), o.beta1(), o.beta2(),
+                    o.eps(), or(clipGrad, o.clipGrad()));
+        }
+    }
+
+    static final class RunOptions {
+        @Option(names = "--seed", order = 70, description = "Seed of every random choice (0).") Long seed;
+        @Option(names = "--device", order = 71, description = "cpu, cuda or cuda:N.") String device;
+        @Option(names = "--max-steps", order = 72, description = "Stop after this many optimiser steps (0 = all epochs).") Long maxSteps;
+        @Option(names = "--checkpoint-every", order = 73, description = "Steps between checkpoints (0 = epoch ends only).") Integer checkpointEvery;
+        @Option(names = "--keep-last", order = 74, description = "Checkpoints to keep.") Integer keepLast;
+        @Option(names = "--log-every", order = 75, description = "Steps between metric lines.") Integer logEvery;
+
+        PretrainConfig.Run over(PretrainConfig.Run r) {
+            return new PretrainConfig.Run(or(seed, r.seed()), or(device, r.device()), or(maxSteps, r.maxSteps()),
+                    or(checkpointEvery, r.checkpointEvery()), or(keepLast, r.keepLast()), or(logEvery, r.logEvery()));
+        }
+    }
+
+    static final class Presets extends ArrayList<String> {
+        private static final long serialVersionUID = 1L;
+
+        Presets() {
+            super(ModelConfig.presetNames());
+        }
+    }
+
+    static final class OrderNames extends ArrayList<String> {
+        private static final long serialVersionUID = 1L;
+
+        OrderNames() {
+            super(Orders.NAMES);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+package semaim.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+
+/**
+ * The layout of a run folder and the integrity rules of its checkpoints, shared by pre-training (which writes and
+ * resumes them) and evaluation (which reads their weights):
+ * <pre>
+ * RUN/config.json, metrics.jsonl, summary.json
+ * RUN/checkpoints/step-NNNNNNNN/model.safetensors, optimizer.pt, torch-rng.safetensors, state.json
+ * </pre>
+ * {@code state.json} is written last and lists the size and SHA-256 of every other file: a folder without a valid
+ * one, or whose files differ from it, is not a checkpoint. Half-written checkpoints live under
+ * {@code .step-NNNNNNNN.tmp-*} until they are complete.
+ */
+public final class CheckpointFolders {
+    public static final String CHECKPOINTS = "checkpoints";
+    public static final String MODEL = "model.safetensors";
+    public static final String OPTIMIZER = "optimizer.pt";
+    public static final String TORCH_RNG = "torch-rng.safetensors";
+    public static final String STATE = "state.json";
+    /** The files {@code state.json} vouches for. */
+    public static final List<String> DATA_FILES = List.of(MODEL, OPTIMIZER, TORCH_RNG);
+    /** Version of the {@code state.json} layout. */
+    public static final int FORMAT = 1;
+
+    private CheckpointFolders() {}
+
+    /** Size and SHA-256 (hex) of a file. */
+    public record FileInfo(long size, String sha256) {}
+
+    /** Folder name of the checkpoint after {@code step} optimiser steps. */
+    public static String folderName(long step) {
+        return String.format("step-%08d", step);
+    }
+
+    /** Checkpoint folders under {@code dir}, newest (highest step) first. */
+    public static List<Path> list(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(Files::isDirectory).filter(p -> p.getFileName().toString().matches("step-\\d{8}"))
+                    .sorted(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed()).toList();
+        }
+    }
+
+    /**
+     * Reads {@code state.json} and checks every file it lists (present, same size, same SHA-256); returns the
+     * parsed state. Fails with a message saying what is wrong.
+     */
+    public static JsonObject verify(Path folder) throws IOException {
+        Path stateFile = folder.resolve(STATE);
+        if (!Files.isRegularFile(stateFile)) {
+            throw new IOException(folder + " is not a checkpoint: no " + STATE);
+        }
+        JsonObject state;
+        try {
+            JsonElement e = JsonParser.parseString(Files.readString(stateFile, StandardCharsets.UTF_8));
+            state = e.isJsonObject() ? e.getAsJsonObject() : null;
+        } catch (JsonParseException e) {
+            throw new IOException(stateFile + " is not valid JSON: " + e.getMessage(), e);
+        }
+        if (state == null || !state.has("format") || state.get("format").getAsInt() != FORMAT
+                || !state.has("config") || state.get("config").isJsonNull() || !state.has("files")
+                || !state.get("files").isJsonObject()) {
+            throw new IOException(stateFile + " is incomplete or of an unknown format");
+        }
+        JsonObject files = state.getAsJsonObject("files");
+        for (String f : DATA_FILES) {
+            Path p = folder.resolve(f);
+            if (!files.has(f) || !Files.isRegularFile(p)) {
+                throw new IOException(folder + ": " + f + " is missing");
+            }
+            JsonObject expected = files.getAsJsonObject(f);
+            FileInfo actual = info(p);
+            if (actual.size() != expected.get("size").getAsLong()
+                    || !actual.sha256().equals(expected.get("sha256").getAsString())) {
+                throw new IOException(folder + ": " + f + " is damaged (size or SHA-256 differs from " + STATE + ")");
+            }
+        }
+        return state;
+    }
+
+    /** Whether {@code folder} is a complete, undamaged checkpoint. */
+    public static boolean isValid(Path folder) {
+        try {
+            verify(folder);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The newest valid checkpoint under {@code dir}; invalid ones are reported through {@code warn} and skipped. */
+    public static Optional<Path> latestValid(Path dir, Consumer<String> warn) throws IOException {
+        for (Path p : list(dir)) {
+            try {
+                verify(p);
+                return Optional.of(p);
+            } catch (IOException | RuntimeException e) {
+                warn.accept("skipping damaged checkpoint " + p + ": " + e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The weights file a user means by {@code path}: the file itself, {@code model.safetensors} of a checkpoint
+     * folder, or that of the newest valid checkpoint of a run folder.
+     */
+    public static Path modelFile(Path path) throws IOException {
+        if (Files.isRegularFile(path)) {
+            return path;
+        }
+        if (Files.isRegularFile(path.resolve(MODEL))) {
+            return path.resolve(MODEL);
+        }
+        if (Files.isDirectory(path.resolve(CHECKPOINTS))) {
+            return latestValid(path.resolve(CHECKPOINTS), m -> { })
+                    .orElseThrow(() -> new IOException("no valid checkpoint in " + path.resolve(CHECKPOINTS)))
+                    .resolve(MODEL);
+        }
+        throw new IOException(path + " is not a checkpoint folder, a run folder or a .safetensors file");
+    }
+
+    /** Deletes all but the newest {@code keep} checkpoints, and any leftover temporary folders. */
+    public static void prune(Path dir, int keep) throws IOException {
+        List<Path> all = list(dir);
+        for (Path p : all.subList(Math.min(keep, all.size()), all.size())) {
+            deleteTree(p);
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.filter(p -> p.getFileName().toString().matches("\\.step-\\d{8}\\.tmp-.*")).toList()) {
+                deleteTree(p);
+            }
+        }
+    }
+
+    /** Size and SHA-256 of a file. */
+    public static FileInfo info(Path p) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        long size = 0;
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(p)) {
+            for (int r; (r = in.read(buf)) > 0; ) {
+                md.update(buf, 0, r);
+                size += r;
+            }
+        }
+        return new FileInfo(size, HexFormat.of().formatHex(md.digest()));
+    }
+
+    /** SHA-256 of a file, hex. */
+    public static String sha256(Path file) throws IOException {
+        return info(file).sha256();
+    }
+
+    /** Deletes a file or a folder with everything in it; nothing happens if it does not exist. */
+    public static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        List<Path> all = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(p)) {
+            s.forEach(all::add);
+        }
+        for (int i = all.size() - 1; i >= 0; i--) {
+            Files.deleteIfExists(all.get(i));
+        }
+    }
+}
