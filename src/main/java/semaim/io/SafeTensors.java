@@ -114,24 +114,6 @@ public final class SafeTensors {
         }
     }
 
-    /** Reads only the header's metadata (cheap: no tensor data is touched). */
-    public static Map<String, String> readMetadata(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            return readHeader(file, ch).metadata;
-        }
-    }
-
-    /** Names, dtypes and shapes of the tensors in a file, without reading their data. */
-    public static Map<String, long[]> shapes(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            Map<String, long[]> out = new LinkedHashMap<>();
-            for (Entry e : readHeader(file, ch).entries) {
-                out.put(e.name, e.shape.clone());
-            }
-            return out;
-        }
-    }
-
     /**
      * Writes tensors (any device; copied to CPU) and metadata. The file appears atomically: data go to a temporary
      * file in the same folder, which is then renamed, so a crash never leaves a half-written file under the name.

@@ -116,11 +116,6 @@ public record ModelConfig(
         return patchSize * patchSize * inChannels;
     }
 
-    public ModelConfig withName(String v) {
-        return new ModelConfig(v, imageSize, patchSize, inChannels, width, depth, heads, mlpRatio, decoderDepth,
-                headType, dropPath, layerNormEps);
-    }
-
     public ModelConfig withImageSize(int v) {
         return new ModelConfig(name, v, patchSize, inChannels, width, depth, heads, mlpRatio, decoderDepth,
                 headType, dropPath, layerNormEps);

@@ -6,7 +6,6 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
 import semaim.torch.Nn;
-import semaim.torch.Tensors;
 
 /**
  * The reference's initialisation (MAE's {@code initialize_weights} + {@code _init_weights}), shared by the
@@ -18,9 +17,9 @@ final class ReferenceInit {
     private ReferenceInit() {}
 
     /** {@code headStd} > 0: a Linear named {@code head.weight} gets N(0, headStd) instead (fine-tuning heads). */
-    static void apply(Module model, PatchEmbed patchEmbed, Tensor clsToken, double headStd) {
-        patchEmbed.initialise();
-        Nn.normal(clsToken, 0.0, 0.02);
+    static void apply(Module model, Encoder encoder, double headStd) {
+        encoder.patchEmbed.initialise();
+        Nn.normal(encoder.clsToken, 0.0, 0.02);
         for (Map.Entry<String, Tensor> e : Nn.namedParameters(model).entrySet()) {
             String name = e.getKey();
             Tensor p = e.getValue();
@@ -39,13 +38,5 @@ final class ReferenceInit {
                 Nn.fill(p, 0.0);
             }
         }
-    }
-
-    /** x = [x_cls; x_p] + p: (B, C, H, W) -> (B, 1 + N, D), CLS first. */
-    static Tensor embed(PatchEmbed patchEmbed, Tensor clsToken, Tensor posEmbed, Tensor images, int numPatches) {
-        long b = images.size(0);
-        Tensor patches = patchEmbed.forward(images).add(posEmbed.narrow(1, 1, numPatches));   // (B, N, D)
-        Tensor cls = clsToken.add(posEmbed.narrow(1, 0, 1)).expand(b, -1, -1);                // (B, 1, D)
-        return Tensors.cat(1, cls, patches);                                                    // (B, T, D)
     }
 }

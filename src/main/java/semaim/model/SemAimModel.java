@@ -1,5 +1,6 @@
 package semaim.model;
 
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.LayerNormImpl;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
@@ -32,14 +33,12 @@ public final class SemAimModel extends Module {
     private final TargetConfig targetConfig;
     private final int[] decoderReads;
 
-    final PatchEmbed patchEmbed;
-    final Tensor clsToken;   // (1, 1, D), trained
-    final Tensor posEmbed;   // (1, T, D), fixed sin-cos, not trained
+    private final Encoder encoder;   // patch_embed, cls_token, pos_embed (fixed sin-cos), blocks
+    final Tensor clsToken;           // (1, 1, D), trained
     final EncoderBlock[] blocks;
     final DecoderBlock[] queryBlocks;
     // Every registered module needs a live Java peer: libtorch calls back into it (e.g. train/eval), and a
     // collected peer makes those calls fail with a NullPointerException. So the containers are fields too.
-    private final Module blockList;
     private final Module queryList;
     final LayerNormImpl norm;
     final Module predictionHead;
@@ -50,28 +49,18 @@ public final class SemAimModel extends Module {
         this.config = config;
         this.targetConfig = targetConfig;
         int d = config.width();
-        int n = config.numPatches();
-        patchEmbed = register_module("patch_embed", new PatchEmbed(config.inChannels(), d, config.patchSize()));
-        // register_* returns a reference into the module's parameter list, which moves when the list grows:
-        // keep owning handles instead (see Tensors.handle).
-        clsToken = Tensors.handle(register_parameter("cls_token", Tensors.zeros(1, 1, d)));
-        posEmbed = Tensors.handle(register_parameter("pos_embed",
-                Tensors.floats(PositionEmbedding.sinCos2d(d, config.gridSize(), config.gridSize()), 1, 1 + n, d),
-                false));
-
-        blockList = register_module("blocks", new Module("ModuleList"));
-        blocks = new EncoderBlock[config.depth()];
-        for (int i = 0; i < blocks.length; i++) {
-            blocks[i] = blockList.register_module(Integer.toString(i), new EncoderBlock(d, config.heads(),
-                    config.mlpHidden(), config.layerNormEps(), dropPathRate(i)));
-        }
+        encoder = new Encoder(this, config, false);
+        clsToken = encoder.clsToken;
+        blocks = encoder.blocks;
         queryList = register_module("query_blocks", new Module("ModuleList"));
         queryBlocks = new DecoderBlock[config.decoderDepth()];
         decoderReads = DecoderPairing.encoderBlocks(config.depth(), config.decoderDepth());
         for (int k = 0; k < queryBlocks.length; k++) {
-            // The reference gives decoder block k the drop-path rate of the encoder block it reads.
+            // Decoder block k gets the drop-path rate of the encoder block it reads. The reference indexes the
+            // encoder's schedule by the decoder's own loop index (dpr[k]) instead; pre-training uses rate 0, where
+            // both agree (docs/differences.md).
             queryBlocks[k] = queryList.register_module(Integer.toString(k), new DecoderBlock(d, config.heads(),
-                    config.mlpHidden(), config.layerNormEps(), dropPathRate(decoderReads[k])));
+                    config.mlpHidden(), config.layerNormEps(), Encoder.dropPathRate(config, decoderReads[k])));
         }
         norm = register_module("norm", Nn.layerNorm(d, config.layerNormEps()));
         predictionHead = config.headType() == HeadType.MLP
@@ -93,18 +82,19 @@ public final class SemAimModel extends Module {
         return targetConfig;
     }
 
+    /** The device the model's parameters are on. */
+    public Device device() {
+        return clsToken.device();
+    }
+
     /** The encoder block each decoder block reads (see {@link DecoderPairing}). */
     public int[] decoderReads() {
         return decoderReads.clone();
     }
 
-    private double dropPathRate(int block) {
-        return config.depth() == 1 ? 0.0 : config.dropPath() * block / (config.depth() - 1);
-    }
-
-    /** The reference initialisation (see {@link ReferenceInit}), seeded by {@code torch.manual_seed}. */
+    /** The reference initialisation (see {@link ReferenceInit}), seeded by {@code Torch.manualSeed}. */
     private void initialise() {
-        ReferenceInit.apply(this, patchEmbed, clsToken, 0.0);
+        ReferenceInit.apply(this, encoder, 0.0);
     }
 
     /**
@@ -113,7 +103,7 @@ public final class SemAimModel extends Module {
      */
     public Tensor embed(Tensor images) {
         checkImages(images);
-        return ReferenceInit.embed(patchEmbed, clsToken, posEmbed, images, config.numPatches());
+        return encoder.embed(images);
     }
 
     /**
@@ -167,7 +157,7 @@ public final class SemAimModel extends Module {
         Tensor maskH = AttentionMasks.encoder(order);                       // (B, 1, T, T), Eq. 7
         Tensor maskG = AttentionMasks.decoder(order);                       // (B, 1, T, T), Eq. 9
         Tensor h = embed(images);                                           // (B, T, D)
-        Tensor g = posEmbed.expand(b, -1, -1);                              // (B, T, D): g^(0) = p
+        Tensor g = encoder.posEmbed.expand(b, -1, -1);                              // (B, T, D): g^(0) = p
         int k = 0;
         for (int i = 0; i < blocks.length; i++) {
             h = blocks[i].forward(h, maskH);                                // Eq. 8

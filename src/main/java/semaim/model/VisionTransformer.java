@@ -11,7 +11,6 @@ import org.bytedeco.pytorch.Tensor;
 
 import semaim.io.ModelWeights;
 import semaim.torch.Nn;
-import semaim.torch.Tensors;
 
 /**
  * The encoder alone, as a plain ViT classifier (timm's {@code VisionTransformer} as MAE's {@code models_vit}
@@ -33,11 +32,7 @@ public final class VisionTransformer extends Module {
 
     private final ModelConfig config;
     private final Pooling pooling;
-    final PatchEmbed patchEmbed;
-    final Tensor clsToken;
-    final Tensor posEmbed;
-    final EncoderBlock[] blocks;
-    private final Module blockList;   // live Java peer for the container (see SemAimModel)
+    private final Encoder encoder;   // patch_embed, cls_token, pos_embed (trainable), blocks
     final LayerNormImpl norm;
     final LayerNormImpl fcNorm;
     public final LinearImpl head;
@@ -48,17 +43,7 @@ public final class VisionTransformer extends Module {
         this.config = config;
         this.pooling = pooling;
         int d = config.width();
-        patchEmbed = register_module("patch_embed", new PatchEmbed(config.inChannels(), d, config.patchSize()));
-        clsToken = Tensors.handle(register_parameter("cls_token", Tensors.zeros(1, 1, d)));
-        posEmbed = Tensors.handle(register_parameter("pos_embed", Tensors.floats(
-                PositionEmbedding.sinCos2d(d, config.gridSize(), config.gridSize()), 1, 1 + config.numPatches(), d)));
-        blockList = register_module("blocks", new Module("ModuleList"));
-        blocks = new EncoderBlock[config.depth()];
-        for (int i = 0; i < blocks.length; i++) {
-            double rate = config.depth() == 1 ? 0 : config.dropPath() * i / (config.depth() - 1);
-            blocks[i] = blockList.register_module(Integer.toString(i),
-                    new EncoderBlock(d, config.heads(), config.mlpHidden(), config.layerNormEps(), rate));
-        }
+        encoder = new Encoder(this, config, true);
         norm = register_module("norm", Nn.layerNorm(d, config.layerNormEps()));
         fcNorm = pooling == Pooling.MEAN ? register_module("fc_norm", Nn.layerNorm(d, config.layerNormEps())) : null;
         head = numClasses > 0 ? register_module("head", Nn.linear(d, numClasses)) : null;
@@ -79,14 +64,14 @@ public final class VisionTransformer extends Module {
 
     /** The reference initialisation; the classifier head starts at N(0, 2e-5) as the reference re-initialises it. */
     private void initialise() {
-        ReferenceInit.apply(this, patchEmbed, clsToken, 2e-5);
+        ReferenceInit.apply(this, encoder, 2e-5);
     }
 
     /** (B, C, H, W) -> (B, D) features, pooled as configured. */
     public Tensor features(Tensor images) {
         int n = config.numPatches();
-        Tensor h = ReferenceInit.embed(patchEmbed, clsToken, posEmbed, images, n);  // (B, T, D)
-        for (EncoderBlock blk : blocks) {
+        Tensor h = encoder.embed(images);                                           // (B, T, D)
+        for (EncoderBlock blk : encoder.blocks) {
             h = blk.forward(h, null);
         }
         if (pooling == Pooling.MEAN) {

@@ -8,7 +8,7 @@ import java.util.Locale;
 public final class Orders {
     /** The accepted names, in the order of Table 1 and then the extras. */
     public static final List<String> NAMES = List.of("raster", "stochastic", "similarity", "semantic",
-            "semantic-reference", "snake", "center-out", "attention-guided", "multi-centre");
+            "semantic-reference", "snake", "centre-out", "attention-guided", "multi-centre");
 
     private Orders() {}
 
@@ -24,8 +24,9 @@ public final class Orders {
                 return new SnakeOrder();
             case "stochastic":
                 return new StochasticOrder();
-            case "center-out":
-                return new CenterOutOrder();
+            case "centre-out":
+            case "center-out":   // the spelling of semaim 0.1
+                return new CentreOutOrder();
             case "similarity":
                 return new SimilarityOrder(kind);
             case "semantic":

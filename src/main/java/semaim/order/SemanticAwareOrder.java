@@ -40,9 +40,19 @@ public final class SemanticAwareOrder implements PatchOrder {
         return new SemanticAwareOrder(SimilarityKind.CLS, false, 1e-3);
     }
 
+    /**
+     * {@code semantic} for the paper's variant and {@code semantic-reference} for the released code's (the names
+     * {@link Orders} knows them by), so logs say which one ran; any other setting is spelled out.
+     */
     @Override
     public String name() {
-        return "semantic";
+        if (meanFilter && lambda == 0.01) {
+            return "semantic";
+        }
+        if (!meanFilter && lambda == 1e-3) {
+            return "semantic-reference";
+        }
+        return "semantic (mean filter " + (meanFilter ? "on" : "off") + ", lambda " + lambda + ")";
     }
 
     @Override
@@ -70,11 +80,11 @@ public final class SemanticAwareOrder implements PatchOrder {
         float[][] out = new float[in.batch()][];
         for (int b = 0; b < in.batch(); b++) {
             int c = centre(in.similarityOf(b, name()), h, w);
-            double[] centerness = new double[h * w];
+            double[] centreness = new double[h * w];
             for (int t = 0; t < h * w; t++) {
-                centerness[t] = Grids.distance(t, c, w) + noise * rng.nextDouble();   // Eq. 4-5
+                centreness[t] = Grids.distance(t, c, w) + noise * rng.nextDouble();   // Eq. 4-5
             }
-            out[b] = Ranks.of(centerness);                                           // Eq. 6
+            out[b] = Ranks.of(centreness);                                           // Eq. 6
         }
         return out;
     }

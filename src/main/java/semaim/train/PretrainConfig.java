@@ -129,14 +129,6 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
         }
     }
 
-    public PretrainConfig withData(Data v) {
-        return new PretrainConfig(v, augment, model, target, order, optim, run);
-    }
-
-    public PretrainConfig withAugment(Augment v) {
-        return new PretrainConfig(data, v, model, target, order, optim, run);
-    }
-
     public PretrainConfig withModel(Model v) {
         return new PretrainConfig(data, augment, v, target, order, optim, run);
     }
@@ -147,10 +139,6 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
 
     public PretrainConfig withOrder(Order v) {
         return new PretrainConfig(data, augment, model, target, v, optim, run);
-    }
-
-    public PretrainConfig withOptim(Optim v) {
-        return new PretrainConfig(data, augment, model, target, order, v, run);
     }
 
     public PretrainConfig withRun(Run v) {

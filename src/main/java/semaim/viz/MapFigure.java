@@ -4,7 +4,9 @@ import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 
 import semaim.data.AugmentConfig;
 import semaim.data.DecodedImage;
@@ -50,7 +52,8 @@ public final class MapFigure {
         boolean wasTraining = model.is_training();
         model.eval();
         try (Scope scope = Scope.open()) {
-            Tensor x = Tensors.floats(px, images.size(), c, s, s);
+            Device device = model.device();   // the model may live on a GPU; the maps are drawn on the CPU
+            Tensor x = Tensors.floats(px, images.size(), c, s, s).to(device, torch.ScalarType.Float);
             SimilarityMaps maps = model.similarityPass(x, SimilarityKind.CLS);
             float[][] sim = Tensors.toFloats2d(maps.similarity());
             float[][] att = Tensors.toFloats2d(maps.clsAttention());
@@ -62,7 +65,7 @@ public final class MapFigure {
             for (PatchOrder o : orders) {
                 orderValues.add(o.generate(in, rng));
             }
-            Tensor semantic = Tensors.fromFloats2d(orderValues.get(3));
+            Tensor semantic = Tensors.fromFloats2d(orderValues.get(3)).to(device, torch.ScalarType.Float);
             Tensor pred = Tensors.noGrad(() -> model.forwardStep(x, semantic).prediction());           // (B, N, K)
             Tensor predPixels = model.pixelTarget().denormalise(pred, x);
             Tensor predImage = Patches.unpatchify(predPixels, mc.patchSize(), c);                        // (B, C, S, S)

@@ -44,7 +44,7 @@ class SafeTensorsTest {
         for (String k : sa.keySet()) {
             assertTrue(torch.equal(sa.get(k), sb.get(k)), k);   // bitwise equal values
         }
-        assertEquals("pico", SafeTensors.readMetadata(f).get("config"));
+        assertEquals("pico", SafeTensors.read(f).metadata().get("config"));
         // Saving b again gives the same bytes.
         Path g = dir.resolve("m2.safetensors");
         ModelWeights.save(b, g, Map.of("config", "pico"));

@@ -22,7 +22,8 @@ import semaim.torch.Torch;
 
 /**
  * Parity with the official PyTorch SemAIM code ({@code models_semaim.AimViT}, attention_center) on a small model
- * whose weights, inputs and outputs were exported to safetensors (see shared/data/golden/README).
+ * whose weights, inputs and outputs were exported to safetensors: src/test/resources/semaim-ref-28px-p2-d64.safetensors
+ * (its metadata records the source and the configuration).
  */
 class GoldenParityTest {
     static final double TOLERANCE = 1e-5;

@@ -165,7 +165,7 @@ class OrdersTest {
     @Test
     void centreOutAndAttentionGuidedGrowRingsFromTheirCentres() {
         // 14x14: the reference's central 2x2 box [6,8) comes first.
-        int[] pi = argsort(new CenterOutOrder().generate(OrderInput.grid(1, 14, 14), new Rng(1))[0]);
+        int[] pi = argsort(new CentreOutOrder().generate(OrderInput.grid(1, 14, 14), new Rng(1))[0]);
         assertEquals(Set.of(6 * 14 + 6, 6 * 14 + 7, 7 * 14 + 6, 7 * 14 + 7), Set.of(pi[0], pi[1], pi[2], pi[3]));
         // attention-guided: box [c-1, c+1) around the argmax (here (5, 9)) first.
         float[] s = new float[196];
@@ -180,6 +180,66 @@ class OrdersTest {
         for (int t : next) {   // the 6x6 box rows/cols [c-3, c+3)
             assertTrue(t / 14 >= 2 && t / 14 < 8 && t % 14 >= 6 && t % 14 < 12, "patch " + t + " outside box 1");
         }
+    }
+
+    /** The reference's {@code split_matrix} (models_semaim.py), verbatim: [centre][0 = starts, 1 = ends][box]. */
+    private static final int[][][] SPLIT_MATRIX = {
+        {{0, 0, 0, 0}, {2, 6, 10, 13}}, {{0, 0, 0, 0}, {2, 6, 10, 13}}, {{0, 0, 0, 0}, {2, 6, 10, 13}},
+        {{2, 0, 0, 0}, {4, 6, 10, 13}}, {{3, 1, 0, 0}, {5, 7, 10, 13}}, {{4, 2, 0, 0}, {6, 8, 10, 13}},
+        {{5, 3, 1, 0}, {7, 9, 11, 13}}, {{6, 4, 2, 0}, {8, 10, 12, 13}}, {{7, 5, 3, 0}, {9, 11, 13, 13}},
+        {{8, 6, 3, 0}, {10, 12, 13, 13}}, {{9, 7, 3, 0}, {11, 13, 13, 13}}, {{11, 7, 3, 0}, {13, 13, 13, 13}},
+        {{11, 7, 3, 0}, {13, 13, 13, 13}}, {{11, 7, 3, 0}, {13, 13, 13, 13}},
+    };
+
+    @Test
+    void attentionGuidedOrderUsesTheReferenceBoxesOn14x14IncludingTheBorder() {
+        int[][] centres = {{0, 0}, {13, 13}, {0, 13}, {13, 0}, {6, 6}, {11, 2}, {13, 7}, {2, 12}, {9, 10}, {1, 1}};
+        for (int[] centre : centres) {
+            int cy = centre[0], cx = centre[1];
+            // The reference: permutation = U[0,1) - (number of boxes j < 3 containing the patch).
+            int[] boxesContaining = new int[196];
+            for (int j = 0; j < 3; j++) {
+                for (int r = SPLIT_MATRIX[cy][0][j]; r < SPLIT_MATRIX[cy][1][j]; r++) {
+                    for (int c = SPLIT_MATRIX[cx][0][j]; c < SPLIT_MATRIX[cx][1][j]; c++) {
+                        boxesContaining[r * 14 + c]++;
+                    }
+                }
+            }
+            float[] s = new float[196];
+            s[cy * 14 + cx] = 1f;
+            float[] ranks = AttentionGuidedOrder.reference().generate(new OrderInput(1, 14, 14, new float[][] {s}),
+                    new Rng(cy * 14 + cx))[0];
+            // Patches in more boxes come strictly earlier; the noise only orders patches within a ring.
+            for (int a = 0; a < 196; a++) {
+                for (int b = 0; b < 196; b++) {
+                    if (boxesContaining[a] > boxesContaining[b]) {
+                        assertTrue(ranks[a] < ranks[b], "centre (" + cy + ", " + cx + "): patch " + a + " (in "
+                                + boxesContaining[a] + " boxes) must precede patch " + b + " (in "
+                                + boxesContaining[b] + ")");
+                    }
+                }
+            }
+        }
+        // A reference quirk kept on purpose: row 13 is in no box, even when the centre is on it.
+        float[] s = new float[196];
+        s[13 * 14 + 13] = 1f;
+        int[] pi = argsort(AttentionGuidedOrder.reference().generate(new OrderInput(1, 14, 14, new float[][] {s}),
+                new Rng(3))[0]);
+        assertEquals(Set.of(11 * 14 + 11, 11 * 14 + 12, 12 * 14 + 11, 12 * 14 + 12), Set.of(pi[0], pi[1], pi[2], pi[3]));
+    }
+
+    @Test
+    void attentionGuidedOrderClipsItsBoxesOnOtherGrids() {
+        float[] s = new float[49];
+        s[0] = 1f;   // centre (0, 0) on 7x7: box 0 = [0, 1) x [0, 1), box 1 = [0, 3) x [0, 3)
+        int[] pi = argsort(AttentionGuidedOrder.reference().generate(new OrderInput(1, 7, 7, new float[][] {s}),
+                new Rng(4))[0]);
+        assertEquals(0, pi[0]);
+        Set<Integer> box1 = new HashSet<>();
+        for (int i = 1; i < 9; i++) {
+            box1.add(pi[i]);
+        }
+        assertEquals(Set.of(1, 2, 7, 8, 9, 14, 15, 16), box1);
     }
 
     @Test

@@ -8,10 +8,10 @@ import semaim.util.Rng;
  * reference's boxes [6,8), [4,10), [2,12) and the rest; on any grid ring = floor((d + 1/2) / 2) with d the Chebyshev
  * distance to the grid centre ((H-1)/2, (W-1)/2).
  */
-public final class CenterOutOrder implements PatchOrder {
+public final class CentreOutOrder implements PatchOrder {
     @Override
     public String name() {
-        return "center-out";
+        return "centre-out";
     }
 
     @Override
