@@ -127,11 +127,15 @@ public final class Checkpoint {
 
     /** Reads and validates {@code state.json} and the files it lists (sizes and SHA-256). */
     public static State read(Path folder) throws IOException {
-        JsonObject json = CheckpointFolders.verify(folder);
+        return parse(CheckpointFolders.verify(folder), folder.resolve(STATE));
+    }
+
+    /** A parsed {@code state.json}; its config may be in the current layout or in semaim 0.1's flat one. */
+    static State parse(JsonObject json, Path source) throws IOException {
         try {
             return GSON.fromJson(json, State.class);
         } catch (JsonParseException | IllegalArgumentException e) {
-            throw new IOException(folder.resolve(STATE) + " holds no usable config: " + e.getMessage(), e);
+            throw new IOException(source + " holds no usable config: " + e.getMessage(), e);
         }
     }
 

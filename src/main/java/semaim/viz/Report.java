@@ -88,7 +88,7 @@ public final class Report {
         }
         JsonObject config = readJson(runDir.resolve("config.json"));
         if (config != null) {
-            h.append("<h2>Configuration</h2>\n").append(table(config, null));
+            h.append("<h2>Configuration</h2>\n").append(table(flatten(config, ""), null));
         }
         if (summary != null && summary.has("provenance")) {
             h.append("<h2>Provenance</h2>\n").append(table(summary.getAsJsonObject("provenance"), null));
@@ -106,6 +106,20 @@ public final class Report {
         } catch (IOException | RuntimeException e) {
             return null;
         }
+    }
+
+    /** Nested sections as dotted keys ({@code optim.blr}), so the table has one row per value. */
+    private static JsonObject flatten(JsonObject o, String prefix) {
+        JsonObject out = new JsonObject();
+        for (Map.Entry<String, JsonElement> e : o.entrySet()) {
+            if (e.getValue().isJsonObject()) {
+                flatten(e.getValue().getAsJsonObject(), prefix + e.getKey() + ".").entrySet()
+                        .forEach(f -> out.add(f.getKey(), f.getValue()));
+            } else {
+                out.add(prefix + e.getKey(), e.getValue());
+            }
+        }
+        return out;
     }
 
     private static String table(JsonObject o, String skip) {

@@ -3,6 +3,7 @@ package semaim.eval;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import semaim.data.FashionMnist;
 import semaim.data.Subset;
 import semaim.data.TestData;
+import semaim.io.CheckpointFolders;
 import semaim.io.ModelWeights;
 import semaim.model.VisionTransformer;
 import semaim.torch.Torch;
@@ -169,6 +171,11 @@ class EvalProtocolsTest {
                 ResumeTestAccess.quiet());
         EncoderCheckpoint ck = EncoderCheckpoint.open(dir.resolve("pre"));
         assertEquals(cfg.modelConfig(1), ck.modelConfig());
+        // The weights file alone is enough to rebuild the model (architecture and target in its metadata).
+        Path alone = Files.copy(pre.lastCheckpoint().resolve(CheckpointFolders.MODEL), dir.resolve("alone.safetensors"));
+        EncoderCheckpoint single = EncoderCheckpoint.open(alone);
+        assertEquals(cfg.modelConfig(1), single.modelConfig());
+        assertEquals(cfg.target(), single.targetConfig());
         VisionTransformer vit = new VisionTransformer(ck.modelConfig(), VisionTransformer.Pooling.MEAN, 10);
         ModelWeights.LoadReport r = vit.loadEncoder(ck.weights(), "test");
         assertTrue(r.unexpected().stream().anyMatch(k -> k.startsWith("query_blocks.")));
