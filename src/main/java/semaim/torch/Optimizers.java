@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.OptimizerParamGroup;
 import org.bytedeco.pytorch.OutputArchive;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
 
 /** Typed constructors for libtorch optimisers; the options objects' traps stay in here. */
 public final class Optimizers {
@@ -57,6 +58,15 @@ public final class Optimizers {
         o.momentum().put(momentum);
         o.weight_decay().put(weightDecay);
         return new org.bytedeco.pytorch.SGD(new TensorVector(params.toArray(new Tensor[0])), o);
+    }
+
+    /**
+     * Scales the gradients of {@code params} so that their global L2 norm is at most {@code maxNorm}
+     * ({@code torch.nn.utils.clip_grad_norm_}); returns the norm before clipping. {@code maxNorm} infinite: only
+     * measures.
+     */
+    public static double clipGradNorm(List<Tensor> params, double maxNorm) {
+        return torch.clip_grad_norm_(new TensorVector(params.toArray(new Tensor[0])), maxNorm);
     }
 
     /** Saves the optimiser's state (moments, step counts) as a libtorch archive. */

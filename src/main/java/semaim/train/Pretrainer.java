@@ -14,7 +14,6 @@ import java.util.function.BooleanSupplier;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 import semaim.data.Augmentation;
@@ -84,7 +83,7 @@ public final class Pretrainer {
     private Device device;
     private SemAimModel model;
     private AdamW optimizer;
-    private TensorVector trainable;
+    private List<Tensor> trainable;   // every parameter AdamW updates, in group order
     private PatchOrder order;
     private Rng orderRng;
     private Map<String, String> provenance;
@@ -120,7 +119,7 @@ public final class Pretrainer {
                 loss += out.loss().item_double() / accum;
             }
             double clip = cfg.optim().clipGrad() > 0 ? cfg.optim().clipGrad() : Double.POSITIVE_INFINITY;
-            double gradNorm = torch.clip_grad_norm_(trainable, clip);
+            double gradNorm = Optimizers.clipGradNorm(trainable, clip);
             optimizer.step();
             return new StepStats(loss, gradNorm);
         }
@@ -156,8 +155,8 @@ public final class Pretrainer {
 
             long step = start.step();
             long begin = System.nanoTime();
-            long windowStart = begin, windowImages = 0;
-            double firstLoss = Double.NaN, lastLoss = Double.NaN, imagesPerSecond = 0;
+            Throughput throughput = new Throughput(begin);
+            double firstLoss = Double.NaN, lastLoss = Double.NaN;
             Path lastCheckpoint = resumeFrom;
             boolean stopped = false;
             int microPerEpoch = stepsPerEpoch * accum;
@@ -176,28 +175,17 @@ public final class Pretrainer {
                     }
                     micro += accum;
                     step++;
-                    windowImages += cfg.effectiveBatch();
                     if (Double.isNaN(firstLoss)) {
                         firstLoss = stats.loss();
                     }
                     lastLoss = stats.loss();
                     long now = System.nanoTime();
-                    if (now - windowStart > 2e9 || step % cfg.run().logEvery() == 0) {
-                        imagesPerSecond = windowImages / ((now - windowStart) / 1e9);
-                        windowStart = now;
-                        windowImages = 0;
-                    }
+                    double imagesPerSecond = throughput.add(cfg.effectiveBatch(), now,
+                            step % cfg.run().logEvery() == 0);
                     listener.step(step, e, stats.loss(), lr, imagesPerSecond);
                     if (step % cfg.run().logEvery() == 0 || step == totalSteps) {
-                        Map<String, Object> m = new LinkedHashMap<>();
-                        m.put("step", step);
-                        m.put("epoch", e + micro / (double) itersPerEpoch);
-                        m.put("loss", stats.loss());
-                        m.put("lr", lr);
-                        m.put("grad_norm", stats.gradNorm());
-                        m.put("img_per_s", imagesPerSecond);
-                        m.put("elapsed_s", (now - begin) / 1e9);
-                        metrics.write(m);
+                        metrics.write(metricsLine(step, e + micro / (double) itersPerEpoch, stats, lr,
+                                imagesPerSecond, (now - begin) / 1e9));
                     }
                     boolean stopNow = stopRequested.getAsBoolean();
                     boolean endOfEpoch = micro >= microPerEpoch;
@@ -240,9 +228,8 @@ public final class Pretrainer {
         List<Optimizers.ParamGroup> groups = ParamGroups.split(model, cfg.optim().weightDecay());
         optimizer = Optimizers.adamW(groups, cfg.peakLr(), cfg.optim().beta1(), cfg.optim().beta2(),
                 cfg.optim().eps());
-        List<Tensor> params = new ArrayList<>();
-        groups.forEach(g -> params.addAll(g.params()));
-        trainable = new TensorVector(params.toArray(new Tensor[0]));
+        trainable = new ArrayList<>();
+        groups.forEach(g -> trainable.addAll(g.params()));
         order = Orders.byName(cfg.order().name(), cfg.order().similarity());
         orderRng = new Rng(cfg.run().seed() ^ 0x4F52_4445_52L);
         provenance = Provenance.of(source.description(), source.size());
@@ -270,6 +257,42 @@ public final class Pretrainer {
                 optimizer);
         CheckpointFolders.prune(checkpoints, cfg.run().keepLast());
         return folder;
+    }
+
+    /** One line of {@code metrics.jsonl}. */
+    private static Map<String, Object> metricsLine(long step, double epoch, StepStats stats, double lr,
+            double imagesPerSecond, double elapsedSeconds) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("step", step);
+        m.put("epoch", epoch);
+        m.put("loss", stats.loss());
+        m.put("lr", lr);
+        m.put("grad_norm", stats.gradNorm());
+        m.put("img_per_s", imagesPerSecond);
+        m.put("elapsed_s", elapsedSeconds);
+        return m;
+    }
+
+    /** Images per second over a window that closes after 2 s or at a logged step. */
+    private static final class Throughput {
+        private long windowStart;
+        private long windowImages;
+        private double imagesPerSecond;
+
+        Throughput(long now) {
+            windowStart = now;
+        }
+
+        /** Counts {@code images} more; returns the rate of the last closed window. */
+        double add(int images, long now, boolean closeWindow) {
+            windowImages += images;
+            if (now - windowStart > 2e9 || closeWindow) {
+                imagesPerSecond = windowImages / ((now - windowStart) / 1e9);
+                windowStart = now;
+                windowImages = 0;
+            }
+            return imagesPerSecond;
+        }
     }
 
     private void writeConfigOnce() throws IOException {

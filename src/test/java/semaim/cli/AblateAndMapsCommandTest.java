@@ -1,8 +1,12 @@
 package semaim.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -60,5 +64,23 @@ class AblateAndMapsCommandTest {
         assertTrue(Files.exists(dir.resolve("maps/overview.png")));
         assertEquals(ExitCodes.DATA, Main.run("visualize", "--images", dir.resolve("none.png").toString(),
                 "--output", dir.resolve("m2").toString()));
+        // Evaluating the grayscale encoder on RGB folders is refused before any work, with one clear line.
+        for (String split : new String[] {"train", "val"}) {
+            for (int c = 0; c < 2; c++) {
+                TestData.writePng(dir.resolve("rgb/" + split + "/class" + c + "/a.png"), 16, 16, 40 + 100 * c);
+            }
+        }
+        PrintStream old = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            assertEquals(ExitCodes.INVALID_CONFIG, Main.run("knn", "--checkpoint", out.toString(), "--data",
+                    dir.resolve("rgb").toString(), "--k", "1", "--output", dir.resolve("knn.json").toString()));
+        } finally {
+            System.setErr(old);
+        }
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("was trained on 1-channel images but the evaluation"
+                + " data has 3 (see --channels)"), err.toString(StandardCharsets.UTF_8));
+        assertFalse(Files.exists(dir.resolve("knn.json")));
     }
 }
