@@ -4,9 +4,15 @@ import java.io.IOException;
 import java.util.concurrent.Callable;
 
 import semaim.data.DataException;
+import semaim.io.RunLock;
+import semaim.util.NonFiniteException;
 import semaim.util.TrainingException;
 
-/** Maps failures of a command body to one-line messages and exit codes. */
+/**
+ * Maps failures of a command body to one-line messages and exit codes. A user-caused failure prints one line and no
+ * stack trace; set the environment variable {@code SEMAIM_DEBUG=1} to see the trace as well. Anything else is a bug
+ * and propagates with its trace (picocli's exit code 1).
+ */
 final class CommandErrors {
     private CommandErrors() {}
 
@@ -18,13 +24,19 @@ final class CommandErrors {
         try {
             return body.run();
         } catch (DataException e) {
-            return fail(command, ExitCodes.DATA, e.getMessage());
+            return fail(command, ExitCodes.DATA, e);
+        } catch (ResumeException e) {
+            return fail(command, ExitCodes.RESUME, e);
         } catch (TrainingException e) {
-            return fail(command, ExitCodes.TRAINING, e.getMessage());
+            return fail(command, ExitCodes.TRAINING, e);
+        } catch (NonFiniteException e) {
+            return fail(command, ExitCodes.NON_FINITE, e);
+        } catch (RunLock.BusyException e) {
+            return fail(command, ExitCodes.BUSY, e);
         } catch (IllegalArgumentException e) {
-            return fail(command, ExitCodes.INVALID_CONFIG, e.getMessage());
+            return fail(command, ExitCodes.INVALID_CONFIG, e);
         } catch (IOException e) {
-            return fail(command, ExitCodes.IO, e.getMessage());
+            return fail(command, ExitCodes.IO, e);
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -32,11 +44,14 @@ final class CommandErrors {
         }
     }
 
-    static int fail(String command, int code, String message) {
-        System.err.println("semaim " + command + ": error: " + message);
+    private static int fail(String command, int code, Exception e) {
+        System.err.println("semaim " + command + ": error: " + IoMessages.describe(e));
+        if (System.getenv("SEMAIM_DEBUG") != null) {
+            e.printStackTrace();
+        }
         return code;
     }
 
-    /** What every evaluation command implements (picocli calls {@code call()} for the exit code). */
+    /** What every command implements (picocli calls {@code call()} for the exit code). */
     interface Command extends Callable<Integer> {}
 }

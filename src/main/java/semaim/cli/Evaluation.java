@@ -31,8 +31,12 @@ final class Evaluation {
     final ModelConfig modelConfig;
     final long startNanos = System.nanoTime();
 
-    Evaluation(EvalOptions options, double dropPath) throws IOException {
+    final Path resultFile;
+
+    Evaluation(EvalOptions options, String command, double dropPath) throws IOException {
         this.options = options;
+        this.resultFile = checkWritable(options.output != null ? options.output : Path.of("results", command + "-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json"));
         this.data = EvalData.open(options.data, options.train, options.test, options.channels, options.trainLimit,
                 options.testLimit);
         int channels = data.train().channels();
@@ -111,13 +115,26 @@ final class Evaluation {
         out.put("seed", options.seed);
         out.put("wall_seconds", (System.nanoTime() - startNanos) / 1e9);
         out.put("provenance", Provenance.of(data.train().description(), data.train().size()));
-        Path file = options.output != null ? options.output : Path.of("results", command + "-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json");
-        if (file.toAbsolutePath().getParent() != null) {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-        }
+        Path file = resultFile;
         Files.writeString(file, Json.toJson(out), StandardCharsets.UTF_8);
         LOG.info("result: {}", file);
+        return file;
+    }
+
+    /**
+     * Fails now, before any features are computed, if the result cannot be written: the folder cannot be made,
+     * the path is a folder, or nothing can be created there. Leaves no file behind.
+     */
+    private static Path checkWritable(Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        if (Files.isDirectory(file)) {
+            throw new IOException("--output " + file + " is a folder; name a file such as " + file.resolve("result.json"));
+        }
+        if (Files.exists(file) && !Files.isWritable(file)) {
+            throw new IOException("--output " + file + " is not writable");
+        }
+        Files.delete(Files.createTempFile(parent, ".semaim-write-check", ".tmp"));
         return file;
     }
 

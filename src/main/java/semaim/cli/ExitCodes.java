@@ -13,12 +13,18 @@ public final class ExitCodes {
     public static final int DATA = 4;
     /** Nothing to resume from, or a checkpoint that does not match the run. */
     public static final int RESUME = 5;
-    /** Training stopped: diverged loss, or a dataset too small for the batch. */
+    /** Training cannot go on: a dataset too small for one step, or a resume on different data. */
     public static final int TRAINING = 6;
-    /** Reading or writing files failed (disk full, permissions). */
+    /** Reading or writing files failed (disk full, permissions, an output path that is not a folder). */
     public static final int IO = 7;
-    /** Stopped by Ctrl-C or SIGTERM after saving a checkpoint. */
+    /** A loss, feature, logit or vote became NaN or infinite: nothing is scored or saved from it. */
+    public static final int NON_FINITE = 8;
+    /** The run folder is in use by another semaim process (its lock names the holder). */
+    public static final int BUSY = 9;
+    /** Stopped by Ctrl-C (SIGINT) after saving a checkpoint. */
     public static final int INTERRUPTED = 130;
+    /** Stopped by SIGTERM after saving a checkpoint (the JVM's own code for a terminated process). */
+    public static final int TERMINATED = 143;
 
     private ExitCodes() {}
 }

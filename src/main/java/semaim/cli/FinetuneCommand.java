@@ -53,7 +53,7 @@ public final class FinetuneCommand implements CommandErrors.Command {
     public Integer call() {
         return CommandErrors.guard("finetune", () -> {
             Torch.init();
-            Evaluation ev = new Evaluation(options, dropPath);
+            Evaluation ev = new Evaluation(options, options.checkpoint == null ? "finetune-scratch" : "finetune", dropPath);
             int classes = Evaluation.classes(ev.data);
             VisionTransformer model = ev.encoder(pool, classes);
             var device = Torch.device(options.device);

@@ -39,7 +39,7 @@ public final class KnnCommand implements CommandErrors.Command {
     public Integer call() {
         return CommandErrors.guard("knn", () -> {
             Torch.init();
-            Evaluation ev = new Evaluation(options, 0.0);
+            Evaluation ev = new Evaluation(options, "knn", 0.0);
             VisionTransformer enc = ev.encoder(pool, 0);
             var device = Torch.device(options.device);
             enc.to(device, false);

@@ -34,7 +34,7 @@ public final class LinprobeCommand implements CommandErrors.Command {
     public Integer call() {
         return CommandErrors.guard("linprobe", () -> {
             Torch.init();
-            Evaluation ev = new Evaluation(options, 0.0);
+            Evaluation ev = new Evaluation(options, "linprobe", 0.0);
             VisionTransformer enc = ev.encoder(pool, 0);
             var device = Torch.device(options.device);
             enc.to(device, false);

@@ -10,8 +10,15 @@ import picocli.CommandLine.Command;
             AblateCommand.class, VisualizeCommand.class, ReportCommand.class,
             CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:success", "1:unexpected error", "2:usage error", "3:invalid configuration",
-            "4:data error", "5:resume error", "6:training failed", "7:I/O error", "130:interrupted (checkpoint saved)"})
+        exitCodeList = {"0:success", "1:unexpected error (a bug: the stack trace is printed)", "2:usage error",
+            "3:invalid configuration", "4:data error (missing, empty, undecodable or oversized data)",
+            "5:resume error (no valid checkpoint, or a damaged one named)",
+            "6:training cannot go on (data too small for a step, different data on resume)",
+            "7:I/O error (disk full, permissions, output path not usable)",
+            "8:a loss, feature or logit became NaN or infinite (nothing scored or saved)",
+            "9:the run folder is in use by another semaim process",
+            "130:interrupted by Ctrl-C (checkpoint saved)", "143:terminated by SIGTERM (checkpoint saved)"},
+        footer = {"", "Set SEMAIM_DEBUG=1 to print stack traces with error messages."})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -18,15 +18,13 @@ import org.slf4j.LoggerFactory;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 import semaim.data.DataException;
 import semaim.io.CheckpointFolders;
+import semaim.io.RunLock;
 import semaim.train.Checkpoint;
 import semaim.train.PretrainConfig;
 import semaim.train.Pretrainer;
-import semaim.util.TrainingException;
 
 /** {@code semaim pretrain}: SemAIM pre-training with checkpoints and exact resume. */
 @Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
@@ -46,9 +44,6 @@ public final class PretrainCommand implements Callable<Integer> {
     @Mixin
     PretrainOptions options;
 
-    @Spec
-    CommandSpec spec;
-
     @Option(names = "--output", paramLabel = "DIR", description = "Run folder (default runs/pretrain-<date-time>).")
     Path output;
 
@@ -60,60 +55,74 @@ public final class PretrainCommand implements Callable<Integer> {
             description = "Continue a run: 'auto' takes the newest valid checkpoint in --output (damaged ones are skipped with a warning); or a checkpoint folder or run folder.")
     String resume;
 
+    @Option(names = "--overwrite",
+            description = "Start afresh in an --output folder that already holds a run: its config, metrics, checkpoints, maps, report and eval results are deleted first.")
+    boolean overwrite;
+
     @Override
     public Integer call() {
-        try {
-            return execute();
-        } catch (DataException e) {
-            return fail(ExitCodes.DATA, e.getMessage());
-        } catch (ResumeException e) {
-            return fail(ExitCodes.RESUME, e.getMessage());
-        } catch (TrainingException e) {
-            return fail(ExitCodes.TRAINING, e.getMessage());
-        } catch (IllegalArgumentException e) {
-            return fail(ExitCodes.INVALID_CONFIG, e.getMessage());
-        } catch (IOException e) {
-            return fail(ExitCodes.IO, e.toString());
-        }
-    }
-
-    private static int fail(int code, String message) {
-        System.err.println("semaim pretrain: error: " + message);
-        return code;
-    }
-
-    static final class ResumeException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        ResumeException(String message) {
-            super(message);
-        }
+        return CommandErrors.guard("pretrain", this::execute);
     }
 
     private int execute() throws IOException, ResumeException {
-        PretrainConfig cfg;
-        Path out;
-        Path resumeFolder = null;
-        if (resume != null) {
-            resumeFolder = findCheckpoint();
-            Checkpoint.State state = Checkpoint.read(resumeFolder);
-            List<String> changed = new ArrayList<>(PretrainOptions.given(spec));
-            changed.removeAll(PretrainOptions.RUNTIME);
-            if (!changed.isEmpty()) {
-                throw new IllegalArgumentException("cannot change " + String.join(", ", changed)
-                        + " when resuming: the run continues with its saved configuration");
-            }
-            cfg = options.over(state.config());   // only the runtime options can be given here
-            out = resumeFolder.getParent().getParent();
-        } else {
+        Path out = resume == null ? freshOutput() : resumeOutput();
+        PretrainConfig cfg = null;
+        if (resume == null) {
             cfg = options.over(PretrainConfig.recipe(recipe));
-            out = output != null ? output
-                    : Path.of("runs", "pretrain-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-            if (!CheckpointFolders.list(out.resolve(CheckpointFolders.CHECKPOINTS)).isEmpty()) {
-                throw new IllegalArgumentException(out + " already holds checkpoints: pass --resume auto to continue"
-                        + " that run, or choose another --output");
-            }
+            validate(cfg);   // before anything is written
         }
+        try (RunLock lock = RunLock.acquire(out, LOG::warn)) {
+            Path resumeFolder = null;
+            if (resume == null) {
+                prepareFreshFolder(out);
+            } else {
+                resumeFolder = findCheckpoint(out);
+                Checkpoint.State state;
+                try {
+                    state = Checkpoint.read(resumeFolder);
+                } catch (IOException e) {
+                    throw new ResumeException("cannot resume from " + resumeFolder + ": " + e.getMessage(), e);
+                }
+                List<String> changed = options.changedFrom(state.config());
+                if (!changed.isEmpty()) {
+                    throw new IllegalArgumentException("cannot change " + String.join(", ", changed)
+                            + " when resuming: the run continues with its saved configuration");
+                }
+                cfg = options.over(state.config());   // only runtime options (workers, device...) differ
+                validate(cfg);
+            }
+            return train(cfg, out, resumeFolder);
+        }
+    }
+
+    private Path freshOutput() {
+        return output != null ? output : Path.of("runs", "pretrain-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    }
+
+    /** The run folder of {@code --resume}: --output for 'auto', else derived from the checkpoint or run folder. */
+    private Path resumeOutput() throws ResumeException {
+        if (resume.equals("auto")) {
+            if (output == null) {
+                throw new ResumeException("--resume auto needs --output DIR (the run folder to continue)");
+            }
+            if (!Files.isDirectory(output)) {
+                throw new ResumeException("no valid checkpoint in " + output.resolve(CheckpointFolders.CHECKPOINTS)
+                        + " (" + output + " does not exist)");
+            }
+            return output;
+        }
+        Path p = Path.of(resume);
+        if (Files.isRegularFile(p.resolve(CheckpointFolders.STATE))) {
+            return p.toAbsolutePath().getParent().getParent();   // RUN/checkpoints/step-N
+        }
+        if (Files.isDirectory(p.resolve(CheckpointFolders.CHECKPOINTS))) {
+            return p;
+        }
+        throw new ResumeException(resume + " is neither a checkpoint folder nor a run folder with checkpoints/");
+    }
+
+    private static void validate(PretrainConfig cfg) throws DataException {
         List<String> problems = cfg.problems();
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", problems));
@@ -122,7 +131,32 @@ public final class PretrainCommand implements Callable<Integer> {
         if (data != null && !data.isBlank() && !Files.exists(Path.of(data))) {
             throw new DataException("data path " + data + " does not exist");
         }
+    }
 
+    /** A fresh run needs an empty folder, or --overwrite to clear the run that is there. */
+    private void prepareFreshFolder(Path out) throws IOException {
+        List<String> present = new ArrayList<>();
+        try (var entries = Files.list(out)) {
+            entries.map(p -> p.getFileName().toString()).filter(n -> !n.equals(RunLock.FILE)).sorted()
+                    .forEach(present::add);
+        }
+        if (present.isEmpty()) {
+            return;
+        }
+        if (!overwrite) {
+            boolean hasCheckpoints = !CheckpointFolders.list(out.resolve(CheckpointFolders.CHECKPOINTS)).isEmpty();
+            throw new IllegalArgumentException(out + (hasCheckpoints ? " already holds checkpoints" : " is not empty")
+                    + " (" + String.join(", ", present.subList(0, Math.min(5, present.size())))
+                    + (present.size() > 5 ? ", ..." : "") + "): pass --resume auto to continue that run,"
+                    + " --overwrite to replace it, or choose another --output");
+        }
+        for (String artefact : CheckpointFolders.RUN_ARTEFACTS) {
+            CheckpointFolders.deleteTree(out.resolve(artefact));
+        }
+        LOG.warn("--overwrite: removed the earlier run in {}", out);
+    }
+
+    private int train(PretrainConfig cfg, Path out, Path resumeFolder) throws IOException {
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -135,20 +169,26 @@ public final class PretrainCommand implements Callable<Integer> {
             }
         }, "semaim-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        Pretrainer.Result r;
-        try (ConsoleProgress progress = new ConsoleProgress(cfg.run().logEvery(), cfg.optim().epochs())) {
-            Pretrainer.Listener listener = vizEvery <= 0 ? progress : new MapsEveryEpochs(progress, cfg, out, vizEvery);
-            r = new Pretrainer(cfg, out, resumeFolder).run(stop::get, listener);
+        try {
+            Pretrainer.Result r;
+            try (ConsoleProgress progress = new ConsoleProgress(cfg.run().logEvery(), cfg.optim().epochs())) {
+                Pretrainer.Listener listener = vizEvery <= 0 ? progress
+                        : new MapsEveryEpochs(progress, cfg, out, vizEvery);
+                r = new Pretrainer(cfg, out, resumeFolder).run(stop::get, listener);
+            }
+            report(r, out);
+            return r.stoppedEarly() ? ExitCodes.INTERRUPTED : ExitCodes.OK;
         } finally {
-            finished.countDown();
-        }
-        if (!stop.get()) {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
-                // the JVM is already exiting
+                // the JVM is exiting (Ctrl-C or SIGTERM): the hook is running and waits for the latch below
             }
+            finished.countDown();   // after the last line is printed, so a stopped run always says how to continue
         }
+    }
+
+    private static void report(Pretrainer.Result r, Path out) {
         LOG.info("done: {} steps in {} ({} img/s), loss {} -> {}", r.steps(), ConsoleProgress.formatSeconds(r.seconds()),
                 String.format("%.1f", r.imagesPerSecond()), String.format("%.4f", r.firstLoss()),
                 String.format("%.4f", r.lastLoss()));
@@ -161,29 +201,17 @@ public final class PretrainCommand implements Callable<Integer> {
         LOG.info("summary:    {}", out.resolve("summary.json"));
         if (r.stoppedEarly()) {
             LOG.info("stopped early; continue with: semaim pretrain --output {} --resume auto", out);
-            return ExitCodes.INTERRUPTED;
         }
-        return ExitCodes.OK;
     }
 
-    private Path findCheckpoint() throws IOException, ResumeException {
-        if (resume.equals("auto")) {
-            if (output == null) {
-                throw new ResumeException("--resume auto needs --output DIR (the run folder to continue)");
-            }
-            Path dir = output.resolve(CheckpointFolders.CHECKPOINTS);
-            Optional<Path> latest = CheckpointFolders.latestValid(dir, LOG::warn);
-            return latest.orElseThrow(() -> new ResumeException("no valid checkpoint in " + dir));
-        }
+    /** The checkpoint to resume: the newest valid one of the run folder, or the one named. */
+    private Path findCheckpoint(Path out) throws IOException, ResumeException {
         Path p = Path.of(resume);
-        if (Files.isRegularFile(p.resolve(CheckpointFolders.STATE))) {
+        if (!resume.equals("auto") && Files.isRegularFile(p.resolve(CheckpointFolders.STATE))) {
             return p;
         }
-        Path dir = p.resolve(CheckpointFolders.CHECKPOINTS);
-        if (Files.isDirectory(dir)) {
-            return CheckpointFolders.latestValid(dir, LOG::warn)
-                    .orElseThrow(() -> new ResumeException("no valid checkpoint in " + dir));
-        }
-        throw new ResumeException(resume + " is neither a checkpoint folder nor a run folder with checkpoints/");
+        Path dir = out.resolve(CheckpointFolders.CHECKPOINTS);
+        Optional<Path> latest = CheckpointFolders.latestValid(dir, LOG::warn);
+        return latest.orElseThrow(() -> new ResumeException("no valid checkpoint in " + dir));
     }
 }

@@ -1,14 +1,13 @@
 package semaim.cli;
 
+import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Model.ArgGroupSpec;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import semaim.model.HeadType;
 import semaim.model.ModelConfig;
@@ -55,21 +54,46 @@ final class PretrainOptions {
                 target.over(base.target()), order.over(base.order()), optim.over(base.optim()), run.over(base.run()));
     }
 
-    /** The pre-training options the user typed (long names), in the order of the help. */
-    static List<String> given(CommandSpec spec) {
-        Set<String> sectionOptions = new LinkedHashSet<>();
-        for (ArgGroupSpec g : spec.argGroups()) {
-            for (OptionSpec o : g.allOptionsNested()) {
-                sectionOptions.add(o.longestName());
+    /**
+     * The options whose given value differs from {@code saved} (runtime options excluded): what a resume may not
+     * change. Repeating the original command line with {@code --resume auto} changes nothing.
+     */
+    List<String> changedFrom(PretrainConfig saved) {
+        PretrainConfig wanted = over(saved);
+        List<String> changed = new ArrayList<>();
+        differences(saved.data(), wanted.data(), changed);
+        differences(saved.augment(), wanted.augment(), changed);
+        differences(saved.model(), wanted.model(), changed);
+        differences(saved.target(), wanted.target(), changed);
+        differences(saved.order(), wanted.order(), changed);
+        differences(saved.optim(), wanted.optim(), changed);
+        differences(saved.run(), wanted.run(), changed);
+        changed.removeAll(RUNTIME);
+        return changed;
+    }
+
+    /** Adds the option of every component in which two records of one section differ. */
+    private static void differences(Record a, Record b, List<String> out) {
+        for (RecordComponent c : a.getClass().getRecordComponents()) {
+            try {
+                if (!Objects.deepEquals(c.getAccessor().invoke(a), c.getAccessor().invoke(b))) {
+                    String option = OPTION_OF.getOrDefault(c.getName(), "--" + kebab(c.getName()));
+                    if (!out.contains(option)) {
+                        out.add(option);
+                    }
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
             }
         }
-        List<String> given = new ArrayList<>();
-        for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
-            if (sectionOptions.contains(o.longestName()) && !given.contains(o.longestName())) {
-                given.add(o.longestName());
-            }
-        }
-        return given;
+    }
+
+    /** Config fields whose option is not simply their name in kebab case. */
+    private static final Map<String, String> OPTION_OF = Map.of("path", "--data", "preset", "--model",
+            "name", "--order", "cropScaleMin", "--crop-scale", "cropScaleMax", "--crop-scale");
+
+    private static String kebab(String camel) {
+        return camel.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
     }
 
     private static <T> T or(T given, T fallback) {
@@ -93,9 +117,14 @@ final class PretrainOptions {
         @Option(names = "--prefetch", order = 14, description = "Batches prepared ahead.")
         Integer prefetch;
 
+        @Option(names = "--max-image-pixels", order = 15, paramLabel = "N",
+                description = "Refuse (or, with --skip-bad-images, skip) images declaring more pixels, before decoding them (default 89478485, Pillow's).")
+        Long maxImagePixels;
+
         PretrainConfig.Data over(PretrainConfig.Data d) {
             return new PretrainConfig.Data(or(path, d.path()), or(channels, d.channels()),
-                    or(skipBadImages, d.skipBadImages()), or(workers, d.workers()), or(prefetch, d.prefetch()));
+                    or(skipBadImages, d.skipBadImages()), or(workers, d.workers()), or(prefetch, d.prefetch()),
+                    or(maxImagePixels, d.maxImagePixels()));
         }
     }
 

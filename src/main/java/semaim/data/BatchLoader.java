@@ -153,6 +153,15 @@ public final class BatchLoader implements AutoCloseable {
             for (int tries = 0; img == null; tries++) {
                 try {
                     img = source.load(index);
+                    if (img.damage() != null) {
+                        if (skipBadImages) {
+                            throw new DataException("damaged image " + source.describe(index) + ": " + img.damage());
+                        }
+                        if (reported.add(index)) {
+                            warn.accept("image " + source.describe(index) + " is damaged (" + img.damage()
+                                    + "); training on what could be decoded (--skip-bad-images skips such files)");
+                        }
+                    }
                 } catch (DataException e) {
                     if (!skipBadImages) {
                         throw new DataException(e.getMessage() + " (pass --skip-bad-images to skip such files)", e);

@@ -14,6 +14,11 @@ public final class Datasets {
      * read with {@code channels} channels.
      */
     public static ImageSource open(String path, int channels) throws IOException {
+        return open(path, channels, ImageDecoder.DEFAULT_MAX_PIXELS);
+    }
+
+    /** As {@link #open(String, int)}, refusing images of more than {@code maxPixels} pixels. */
+    public static ImageSource open(String path, int channels, long maxPixels) throws IOException {
         if (path == null || path.isBlank()) {
             return FashionMnist.embeddedTrain();
         }
@@ -27,6 +32,6 @@ public final class Datasets {
                     .replace("idx3-ubyte", "idx1-ubyte"));
             return IdxImages.read(p, Files.isRegularFile(labels) && !labels.equals(p) ? labels : null);
         }
-        return ImageFolder.open(p, channels);
+        return ImageFolder.open(p, channels, maxPixels);
     }
 }

@@ -59,12 +59,12 @@ public final class IdxImages implements ImageSource {
             if (count < 0 || rows <= 0 || cols <= 0 || (long) count * rows * cols > Integer.MAX_VALUE - 8) {
                 throw new DataException(imageName + ": implausible IDX sizes " + count + " x " + rows + " x " + cols);
             }
-            pixels = new byte[count * rows * cols];
-            try {
-                in.readFully(pixels);
-            } catch (EOFException e) {
+            // Read what is there before trusting the header: a tiny file may claim millions of images, and
+            // allocating what it claims first would take gigabytes before failing.
+            pixels = in.readNBytes(count * rows * cols);
+            if (pixels.length < count * rows * cols) {
                 throw new DataException(imageName + ": truncated: the header promises " + count + " images of "
-                        + rows + "x" + cols);
+                        + rows + "x" + cols + " but the file holds " + pixels.length / (rows * cols) + " of them");
             }
         }
         byte[] labels = null;
@@ -80,10 +80,8 @@ public final class IdxImages implements ImageSource {
                     throw new DataException(labelName + " has " + n + " labels for " + count + " images in "
                             + imageName);
                 }
-                labels = new byte[n];
-                try {
-                    in.readFully(labels);
-                } catch (EOFException e) {
+                labels = in.readNBytes(n);
+                if (labels.length < n) {
                     throw new DataException(labelName + ": truncated: the header promises " + n + " labels");
                 }
             }

@@ -1,6 +1,5 @@
 package semaim.data;
 
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,33 +8,42 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 
-import javax.imageio.ImageIO;
-
 /**
  * Images in a folder, as torchvision's {@code ImageFolder}: if the folder has subfolders, each is a class (sorted
  * by name) and its images are found recursively; otherwise the folder's own images form one unlabelled set.
- * Files ending in jpg, jpeg, png, bmp or gif are decoded through ImageIO and converted to grayscale (PIL's "L"
- * weights 0.299/0.587/0.114) or RGB; alpha is dropped.
+ * Files ending in jpg, jpeg, png, bmp or gif are decoded by {@link ImageDecoder} to grayscale or RGB; alpha is
+ * dropped.
  */
 public final class ImageFolder implements ImageSource {
     private static final List<String> EXTENSIONS = List.of(".jpg", ".jpeg", ".png", ".bmp", ".gif");
 
     private final Path root;
     private final int channels;
+    private final long maxPixels;
     private final List<Path> files;
     private final int[] labels;
     private final List<String> classNames;
 
-    private ImageFolder(Path root, int channels, List<Path> files, int[] labels, List<String> classNames) {
+    private ImageFolder(Path root, int channels, long maxPixels, List<Path> files, int[] labels,
+            List<String> classNames) {
         this.root = root;
         this.channels = channels;
+        this.maxPixels = maxPixels;
         this.files = files;
         this.labels = labels;
         this.classNames = classNames;
     }
 
-    /** Lists the images below {@code root}; fails if it is missing, not a folder, or holds no image. */
+    /** Lists the images below {@code root} with the default pixel limit. */
     public static ImageFolder open(Path root, int channels) throws IOException {
+        return open(root, channels, ImageDecoder.DEFAULT_MAX_PIXELS);
+    }
+
+    /**
+     * Lists the images below {@code root}; fails if it is missing, not a folder, or holds no image. Images larger
+     * than {@code maxPixels} are refused when loaded.
+     */
+    public static ImageFolder open(Path root, int channels, long maxPixels) throws IOException {
         if (channels != 1 && channels != 3) {
             throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
         }
@@ -74,7 +82,7 @@ public final class ImageFolder implements ImageSource {
             throw new DataException("no images (" + String.join(", ", EXTENSIONS) + ") found in " + root);
         }
         int[] l = classNames.isEmpty() ? null : labels.stream().mapToInt(Integer::intValue).toArray();
-        return new ImageFolder(root, channels, List.copyOf(files), l, List.copyOf(classNames));
+        return new ImageFolder(root, channels, maxPixels, List.copyOf(files), l, List.copyOf(classNames));
     }
 
     private static List<Path> imagesBelow(Path dir) throws IOException {
@@ -100,34 +108,12 @@ public final class ImageFolder implements ImageSource {
 
     @Override
     public DecodedImage load(int index) throws IOException {
-        return decode(files.get(index), channels);
+        return ImageDecoder.decode(files.get(index), channels, maxPixels);
     }
 
-    /** Decodes one image file to 1 or 3 channels in [0, 1]; an undecodable file is a {@link DataException}. */
+    /** Decodes one image file with the default pixel limit (see {@link ImageDecoder}). */
     public static DecodedImage decode(Path file, int channels) throws IOException {
-        BufferedImage img;
-        try {
-            img = ImageIO.read(file.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw new DataException("cannot decode image " + file + ": " + e.getMessage(), e);
-        }
-        if (img == null) {
-            throw new DataException("cannot decode image " + file + ": not a supported image format");
-        }
-        int w = img.getWidth(), h = img.getHeight();
-        int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
-        float[] chw = new float[channels * w * h];
-        for (int i = 0; i < argb.length; i++) {
-            int r = (argb[i] >> 16) & 0xff, g = (argb[i] >> 8) & 0xff, b = argb[i] & 0xff;
-            if (channels == 1) {
-                chw[i] = (r * 299 + g * 587 + b * 114) / 1000f / 255f;
-            } else {
-                chw[i] = r / 255f;
-                chw[w * h + i] = g / 255f;
-                chw[2 * w * h + i] = b / 255f;
-            }
-        }
-        return new DecodedImage(w, h, channels, chw);
+        return ImageDecoder.decode(file, channels);
     }
 
     @Override

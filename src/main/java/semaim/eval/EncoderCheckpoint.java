@@ -7,6 +7,7 @@ import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 
 import com.google.gson.JsonElement;
+import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
 import semaim.io.CheckpointFolders;
@@ -37,7 +38,12 @@ public record EncoderCheckpoint(Path file, String sha256, ModelConfig modelConfi
         }
         ModelMetadata.Configs configs = ModelMetadata.read(c.metadata(), (int) patchWeight.size(1), file.toString());
         String saved = c.metadata().get("config");
-        JsonElement pretrainConfig = saved != null ? JsonParser.parseString(saved) : null;
+        JsonElement pretrainConfig;
+        try {
+            pretrainConfig = saved != null ? JsonParser.parseString(saved) : null;
+        } catch (JsonParseException e) {
+            throw new IllegalArgumentException(file + ": the pre-training config in its metadata is not valid JSON");
+        }
         return new EncoderCheckpoint(file, CheckpointFolders.sha256(file), configs.model(), configs.target(),
                 pretrainConfig, c.tensors());
     }

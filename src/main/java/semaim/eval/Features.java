@@ -13,6 +13,7 @@ import semaim.data.ImageSource;
 import semaim.model.VisionTransformer;
 import semaim.torch.Scope;
 import semaim.torch.Tensors;
+import semaim.util.NonFiniteException;
 
 /** Frozen-encoder features of a whole dataset, computed in batches with bounded memory. */
 public final class Features {
@@ -48,7 +49,14 @@ public final class Features {
                 try (Scope scope = Scope.open()) {
                     Tensor x = Tensors.floats(px, b, c, s, s).to(device, torch.ScalarType.Float);
                     Tensor f = Tensors.noGrad(() -> encoder.features(x));
-                    System.arraycopy(Tensors.toFloats(f), 0, out, start * d, b * d);
+                    float[] values = Tensors.toFloats(f);
+                    int bad = NonFiniteException.firstNonFinite(values, 0, values.length);
+                    if (bad >= 0) {
+                        throw new NonFiniteException("the encoder gave a non-finite feature (" + values[bad]
+                                + ") for " + source.describe(start + bad / d) + "; its weights are damaged or"
+                                + " diverged");
+                    }
+                    System.arraycopy(values, 0, out, start * d, b * d);
                 }
                 progress.accept(start + b);
             }

@@ -26,6 +26,7 @@ import semaim.torch.Optimizers;
 import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.util.LrSchedule;
+import semaim.util.NonFiniteException;
 import semaim.util.Rng;
 
 /**
@@ -63,6 +64,11 @@ public final class FineTuner {
 
     public static Result run(VisionTransformer model, ImageSource train, ImageSource test, Options o, Device device,
             Path outDir, Map<String, String> provenance, Listener listener) throws IOException {
+        if (o.epochs() <= 0 || o.batchSize() <= 0 || !(o.blr() > 0) || !Double.isFinite(o.blr() * o.batchSize())
+                || !(o.minLr() >= 0) || !(o.warmupEpochs() >= 0) || o.warmupEpochs() > o.epochs()) {
+            throw new IllegalArgumentException("fine-tuning needs epochs > 0, batch size > 0, a finite --blr > 0,"
+                    + " --min-lr >= 0 and warm-up in [0, epochs]; got " + o);
+        }
         int size = model.config().imageSize(), channels = train.channels();
         int classes = (int) model.head.weight().size(0);
         Map<String, Tensor> named = new LinkedHashMap<>(Nn.namedParameters(model));
@@ -110,7 +116,7 @@ public final class FineTuner {
                         opt.step();
                         double l = loss.item_double();
                         if (!Double.isFinite(l)) {
-                            throw new semaim.util.TrainingException("fine-tuning loss became " + l + " at epoch "
+                            throw new NonFiniteException("fine-tuning loss became " + l + " at epoch "
                                     + (epoch + 1) + "; try a lower --blr");
                         }
                         lossSum += l;

@@ -7,6 +7,7 @@ import org.bytedeco.pytorch.Tensor;
 
 import semaim.torch.Scope;
 import semaim.torch.Tensors;
+import semaim.util.NonFiniteException;
 
 /**
  * DINO's weighted k-NN classifier, as the reference's {@code main_knn.py}: features L2-normalised, cosine
@@ -24,6 +25,10 @@ public final class Knn {
         if (train.dim() != test.dim()) {
             throw new IllegalArgumentException("train and test features differ in width");
         }
+        if (!(temperature > 0) || !Double.isFinite(temperature) || chunk <= 0) {
+            throw new IllegalArgumentException("k-NN needs a finite --temperature > 0 and --chunk > 0, got "
+                    + temperature + " and " + chunk);
+        }
         int kMax = 0;
         for (int k : ks) {
             if (k <= 0 || k > train.rows()) {
@@ -31,6 +36,8 @@ public final class Knn {
             }
             kMax = Math.max(kMax, k);
         }
+        requireFinite(train, "training");
+        requireFinite(test, "test");
         int classes = Math.max(train.classes(), test.classes());
         long[] hits1 = new long[ks.length], hits5 = new long[ks.length];
         try (Scope outer = Scope.open()) {
@@ -53,6 +60,12 @@ public final class Knn {
                                 int neighbour = (int) idx[i * kMax + r];
                                 votes[train.labels()[neighbour]] += Math.exp(vals[i * kMax + r] / temperature);
                             }
+                            for (double v : votes) {
+                                if (!Double.isFinite(v)) {
+                                    throw new NonFiniteException("k-NN votes exp(similarity / T) overflow at T = "
+                                            + temperature + "; use a larger --temperature");
+                                }
+                            }
                             int rank = rankOf(votes, truth);
                             hits1[j] += rank == 0 ? 1 : 0;
                             hits5[j] += rank < 5 ? 1 : 0;
@@ -66,6 +79,14 @@ public final class Knn {
             out.put(ks[j], new Accuracy(100.0 * hits1[j] / test.rows(), 100.0 * hits5[j] / test.rows()));
         }
         return out;
+    }
+
+    private static void requireFinite(Features.Set f, String split) {
+        int bad = NonFiniteException.firstNonFinite(f.values(), 0, f.values().length);
+        if (bad >= 0) {
+            throw new NonFiniteException("the " + split + " features hold a non-finite value (" + f.values()[bad]
+                    + ") in row " + bad / f.dim() + "; the encoder's weights are damaged or diverged");
+        }
     }
 
     /** Position of {@code truth} when classes are sorted by votes (ties: lower class first, as topk). */

@@ -17,6 +17,7 @@ import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.torch.Torch;
 import semaim.util.LrSchedule;
+import semaim.util.NonFiniteException;
 import semaim.util.Rng;
 
 /**
@@ -54,6 +55,11 @@ public final class LinearProbe {
     /** {@code onEpoch} receives the epoch number after each epoch. */
     public static Result train(Features.Set train, Features.Set test, int epochs, int batchSize, double blr,
             double warmupEpochs, long seed, IntConsumer onEpoch) {
+        if (epochs <= 0 || batchSize <= 0 || !(blr > 0) || !Double.isFinite(blr * batchSize / 256.0)
+                || !(warmupEpochs >= 0) || warmupEpochs > epochs) {
+            throw new IllegalArgumentException("linear probe needs epochs > 0, batch size > 0, a finite --blr > 0 and"
+                    + " warm-up in [0, epochs]; got " + epochs + ", " + batchSize + ", " + blr + ", " + warmupEpochs);
+        }
         int classes = Math.max(train.classes(), test.classes());
         Torch.manualSeed(seed);
         Head head = new Head(train.dim(), classes);
@@ -97,7 +103,12 @@ public final class LinearProbe {
                     sgd.zero_grad();
                     loss.backward();
                     sgd.step();
-                    lossSum += loss.item_double();
+                    double l = loss.item_double();
+                    if (!Double.isFinite(l)) {
+                        throw new NonFiniteException("linear-probe loss became " + l + " at epoch " + (epoch + 1)
+                                + "; try a lower --blr");
+                    }
+                    lossSum += l;
                 }
             }
             double[] acc = accuracy(head, test);

@@ -3,6 +3,7 @@ package semaim.eval;
 import org.bytedeco.pytorch.Tensor;
 
 import semaim.torch.Tensors;
+import semaim.util.NonFiniteException;
 
 /** Classification losses and target encodings shared by the linear probe and fine-tuning. */
 final class Losses {
@@ -26,10 +27,18 @@ final class Losses {
         return Tensors.sum(target.mul(logits.log_softmax(1)), false, 1).mean().neg();
     }
 
-    /** Top-1 and top-5 hits of {@code logits} (B, K) against labels. */
+    /**
+     * Top-1 and top-5 hits of {@code logits} (B, K) against labels. A non-finite logit is an error: NaN compares
+     * false with everything, so it would rank every label first.
+     */
     static long[] hits(Tensor logits, int[] labels) {
         float[] l = Tensors.toFloats(logits);
         int k = (int) logits.size(1);
+        int bad = NonFiniteException.firstNonFinite(l, 0, l.length);
+        if (bad >= 0) {
+            throw new NonFiniteException("the classifier gave a non-finite logit (" + l[bad] + ") for sample "
+                    + bad / k + "; the model diverged (try a lower --blr)");
+        }
         long top1 = 0, top5 = 0;
         for (int i = 0; i < labels.length; i++) {
             int rank = 0;

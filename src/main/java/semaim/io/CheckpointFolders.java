@@ -5,20 +5,22 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 
 /**
  * The layout of a run folder and the integrity rules of its checkpoints, shared by pre-training (which writes and
@@ -27,9 +29,10 @@ import com.google.gson.JsonParser;
  * RUN/config.json, metrics.jsonl, summary.json
  * RUN/checkpoints/step-NNNNNNNN/model.safetensors, optimizer.pt, torch-rng.safetensors, state.json
  * </pre>
- * {@code state.json} is written last and lists the size and SHA-256 of every other file: a folder without a valid
- * one, or whose files differ from it, is not a checkpoint. Half-written checkpoints live under
- * {@code .step-NNNNNNNN.tmp-*} until they are complete.
+ * {@code state.json} is written last but one and lists the size and SHA-256 of every other file; {@code state.sha256}
+ * (last) holds the SHA-256 of {@code state.json} itself. A folder without them, or whose files differ from them, is
+ * not a checkpoint. Half-written checkpoints live under {@code .step-NNNNNNNN.tmp-*} until they are complete.
+ * (Checkpoints of semaim 0.1, layout format 1, have no {@code state.sha256}; they are still read.)
  */
 public final class CheckpointFolders {
     public static final String CHECKPOINTS = "checkpoints";
@@ -37,10 +40,17 @@ public final class CheckpointFolders {
     public static final String OPTIMIZER = "optimizer.pt";
     public static final String TORCH_RNG = "torch-rng.safetensors";
     public static final String STATE = "state.json";
+    public static final String STATE_SHA256 = "state.sha256";
     /** The files {@code state.json} vouches for. */
     public static final List<String> DATA_FILES = List.of(MODEL, OPTIMIZER, TORCH_RNG);
-    /** Version of the {@code state.json} layout. */
-    public static final int FORMAT = 1;
+    /** Version of the layout this version writes: 2 adds {@code state.sha256}. */
+    public static final int FORMAT = 2;
+    /** What a run folder holds besides its lock: everything {@code pretrain --overwrite} removes. */
+    public static final List<String> RUN_ARTEFACTS = List.of("config.json", "metrics.jsonl", "summary.json",
+            CHECKPOINTS, "maps", "report.html", "report-assets", "eval");
+
+    /** Checkpoints verified in this process, with the modification time of their state.json then. */
+    private static final Map<Path, FileTime> VERIFIED = new ConcurrentHashMap<>();
 
     private CheckpointFolders() {}
 
@@ -72,17 +82,30 @@ public final class CheckpointFolders {
         if (!Files.isRegularFile(stateFile)) {
             throw new IOException(folder + " is not a checkpoint: no " + STATE);
         }
+        FileTime stamp = Files.getLastModifiedTime(stateFile);
+        byte[] bytes = Files.readAllBytes(stateFile);
         JsonObject state;
         try {
-            JsonElement e = JsonParser.parseString(Files.readString(stateFile, StandardCharsets.UTF_8));
+            JsonElement e = StrictJson.parse(new String(bytes, StandardCharsets.UTF_8));
             state = e.isJsonObject() ? e.getAsJsonObject() : null;
-        } catch (JsonParseException e) {
+        } catch (JsonParseException | IOException e) {
             throw new IOException(stateFile + " is not valid JSON: " + e.getMessage(), e);
         }
-        if (state == null || !state.has("format") || state.get("format").getAsInt() != FORMAT
-                || !state.has("config") || state.get("config").isJsonNull() || !state.has("files")
-                || !state.get("files").isJsonObject()) {
+        int format = state != null && state.has("format") && state.get("format").isJsonPrimitive()
+                ? state.get("format").getAsInt() : -1;
+        if (format < 1 || format > FORMAT || !state.has("config") || state.get("config").isJsonNull()
+                || !state.has("files") || !state.get("files").isJsonObject()) {
             throw new IOException(stateFile + " is incomplete or of an unknown format");
+        }
+        if (format >= 2) {
+            Path sum = folder.resolve(STATE_SHA256);
+            if (!Files.isRegularFile(sum)) {
+                throw new IOException(folder + ": " + STATE_SHA256 + " is missing");
+            }
+            if (!Files.readString(sum, StandardCharsets.UTF_8).strip().equals(sha256(bytes))) {
+                throw new IOException(folder + ": " + STATE + " is damaged (its SHA-256 differs from "
+                        + STATE_SHA256 + ")");
+            }
         }
         JsonObject files = state.getAsJsonObject("files");
         for (String f : DATA_FILES) {
@@ -97,7 +120,24 @@ public final class CheckpointFolders {
                 throw new IOException(folder + ": " + f + " is damaged (size or SHA-256 differs from " + STATE + ")");
             }
         }
+        VERIFIED.put(folder.toAbsolutePath().normalize(), stamp);
         return state;
+    }
+
+    /**
+     * Whether {@code folder} is a valid checkpoint, re-reading it only when this process has not verified it yet or
+     * its state.json changed since (pruning asks at every checkpoint; hashing gigabytes each time would be waste).
+     */
+    static boolean isKnownValid(Path folder) {
+        try {
+            FileTime seen = VERIFIED.get(folder.toAbsolutePath().normalize());
+            if (seen != null && seen.equals(Files.getLastModifiedTime(folder.resolve(STATE)))) {
+                return true;
+            }
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+        return isValid(folder);
     }
 
     /** Whether {@code folder} is a complete, undamaged checkpoint. */
@@ -142,17 +182,36 @@ public final class CheckpointFolders {
         throw new IOException(path + " is not a checkpoint folder, a run folder or a .safetensors file");
     }
 
-    /** Deletes all but the newest {@code keep} checkpoints, and any leftover temporary folders. */
+    /**
+     * Keeps the newest {@code keep} <em>valid</em> checkpoints and deletes every checkpoint older than the oldest
+     * kept one; damaged checkpoints never count (newer damaged ones are left for inspection and skipped on
+     * resume). Also removes leftover temporary folders.
+     */
     public static void prune(Path dir, int keep) throws IOException {
-        List<Path> all = list(dir);
-        for (Path p : all.subList(Math.min(keep, all.size()), all.size())) {
-            deleteTree(p);
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            for (Path p : s.filter(p -> p.getFileName().toString().matches("\\.step-\\d{8}\\.tmp-.*")).toList()) {
+        int valid = 0;
+        for (Path p : list(dir)) {
+            if (valid >= keep) {
                 deleteTree(p);
+            } else if (isKnownValid(p)) {
+                valid++;
             }
         }
+        removeTempFolders(dir);
+    }
+
+    /** Deletes half-written checkpoints ({@code .step-NNNNNNNN.tmp-*}) left by a process that died while writing. */
+    public static List<Path> removeTempFolders(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<Path> removed;
+        try (Stream<Path> s = Files.list(dir)) {
+            removed = s.filter(p -> p.getFileName().toString().matches("\\.step-\\d{8}\\.tmp-.*")).toList();
+        }
+        for (Path p : removed) {
+            deleteTree(p);
+        }
+        return removed;
     }
 
     /** Size and SHA-256 of a file. */
@@ -177,6 +236,20 @@ public final class CheckpointFolders {
     /** SHA-256 of a file, hex. */
     public static String sha256(Path file) throws IOException {
         return info(file).sha256();
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Writes {@code state.sha256} for the {@code state.json} in {@code folder}. */
+    public static void sealState(Path folder) throws IOException {
+        byte[] bytes = Files.readAllBytes(folder.resolve(STATE));
+        Files.writeString(folder.resolve(STATE_SHA256), sha256(bytes) + "\n", StandardCharsets.UTF_8);
     }
 
     /** Deletes a file or a folder with everything in it; nothing happens if it does not exist. */

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -26,7 +28,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 
 import semaim.torch.Torch;
@@ -219,15 +220,23 @@ public final class SafeTensors {
                 throw new SafeTensorsException(file, "unexpected end of file in the header");
             }
         }
-        String json = new String(hb.array(), StandardCharsets.UTF_8);
+        String json;
+        try {
+            json = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(hb.flip()).toString();
+        } catch (CharacterCodingException e) {
+            throw new SafeTensorsException(file, "header is not valid UTF-8 (the format requires it)");
+        }
         JsonObject root;
         try {
-            JsonElement parsed = JsonParser.parseString(json);
+            JsonElement parsed = StrictJson.parse(json);
             if (!parsed.isJsonObject()) {
                 throw new SafeTensorsException(file, "header is JSON but not an object");
             }
             root = parsed.getAsJsonObject();
-        } catch (JsonParseException | IllegalStateException e) {
+        } catch (StrictJson.DuplicateKeyException e) {
+            throw new SafeTensorsException(file, "header names '" + e.key() + "' twice");
+        } catch (JsonParseException | IllegalStateException | IOException e) {
             throw new SafeTensorsException(file, "header is not valid JSON: " + e.getMessage());
         }
         long dataStart = 8 + headerLen;
@@ -295,11 +304,16 @@ public final class SafeTensors {
             throw new SafeTensorsException(file, "tensor '" + name + "' ends at byte " + end
                     + " of a " + dataSize + "-byte data section (out of range or truncated file)");
         }
-        long numel = 1;
-        for (long s : shape) {
-            numel = Math.multiplyExact(numel, s);
+        long numel = 1, bytes;
+        try {
+            for (long s : shape) {
+                numel = Math.multiplyExact(numel, s);
+            }
+            bytes = Math.multiplyExact(numel, (long) dtype.bytes);
+        } catch (ArithmeticException e) {
+            throw new SafeTensorsException(file, "tensor '" + name + "' has shape " + Arrays.toString(shape)
+                    + ", whose size does not fit in 64 bits");
         }
-        long bytes = Math.multiplyExact(numel, (long) dtype.bytes);
         if (bytes != end - begin) {
             throw new SafeTensorsException(file, "tensor '" + name + "' is " + dtype + " " + Arrays.toString(shape)
                     + " = " + bytes + " bytes, but its data_offsets span " + (end - begin));

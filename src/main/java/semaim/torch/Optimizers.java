@@ -1,9 +1,16 @@
 package semaim.torch;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.ArchiveWriter;
 import org.bytedeco.pytorch.AdamWOptions;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.Optimizer;
@@ -69,11 +76,50 @@ public final class Optimizers {
         return torch.clip_grad_norm_(new TensorVector(params.toArray(new Tensor[0])), maxNorm);
     }
 
-    /** Saves the optimiser's state (moments, step counts) as a libtorch archive. */
-    public static void save(Optimizer opt, Path file) {
+    /**
+     * Saves the optimiser's state (moments, step counts) as a libtorch archive. The bytes go through Java, so a full
+     * disk is an {@link IOException} here: libtorch writing the file itself would throw from the archive writer's
+     * destructor on the second failed write and abort the process.
+     */
+    public static void save(Optimizer opt, Path file) throws IOException {
         OutputArchive archive = new OutputArchive();
         opt.save(archive);
-        archive.save_to(file.toString());
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING); ChannelWriter writer = new ChannelWriter(ch)) {
+            archive.save_to(writer);
+            if (writer.failure != null) {
+                throw writer.failure;
+            }
+        }
+    }
+
+    /** libtorch's write callback onto a Java channel; after the first failure it only records it. */
+    private static final class ChannelWriter extends ArchiveWriter {
+        private final FileChannel channel;
+        IOException failure;
+
+        ChannelWriter(FileChannel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public long call(Pointer data, long size) {
+            if (failure == null) {
+                try {
+                    for (long done = 0; done < size; ) {
+                        long n = Math.min(size - done, 1L << 30);
+                        ByteBuffer b = new BytePointer(data).position(done).limit(done + n).asBuffer();
+                        while (b.hasRemaining()) {
+                            channel.write(b);
+                        }
+                        done += n;
+                    }
+                } catch (IOException e) {
+                    failure = e;
+                }
+            }
+            return size;   // never report a short write: libtorch would throw where it cannot be caught
+        }
     }
 
     /** Loads a state written by {@link #save} into an optimiser over the same parameters. */

@@ -101,6 +101,7 @@ public final class Checkpoint {
             State complete = new State(CheckpointFolders.FORMAT, state.step(), state.epoch(), state.batchInEpoch(),
                     state.orderRng(), state.lastLoss(), state.config(), state.provenance(), files);
             Files.writeString(tmp.resolve(STATE), GSON.toJson(complete), StandardCharsets.UTF_8);
+            CheckpointFolders.sealState(tmp);
             if (Files.exists(target)) {
                 CheckpointFolders.deleteTree(target);   // an invalid leftover under the final name
             }

@@ -21,10 +21,13 @@ public final class MetricsLog implements AutoCloseable {
 
     /**
      * Opens {@code file} for appending. When resuming at {@code resumedStep}, lines of later steps (written by a
-     * run that died after its last checkpoint) are dropped first, so the log never repeats a step.
+     * run that died after its last checkpoint) are dropped first, so the log never repeats a step; a fresh run
+     * ({@code resumedStep} negative) starts an empty log.
      */
     public MetricsLog(Path file, long resumedStep) throws IOException {
-        if (resumedStep >= 0 && Files.exists(file)) {
+        if (resumedStep < 0) {
+            Files.deleteIfExists(file);
+        } else if (Files.exists(file)) {
             List<String> keep = new ArrayList<>();
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
                 try {

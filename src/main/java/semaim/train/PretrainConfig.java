@@ -10,6 +10,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import semaim.data.AugmentConfig;
+import semaim.data.ImageDecoder;
 import semaim.model.HeadType;
 import semaim.model.ModelConfig;
 import semaim.order.Orders;
@@ -39,8 +40,16 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
      * @param skipBadImages  log and skip undecodable images instead of stopping
      * @param workers        decoding threads
      * @param prefetch       batches prepared ahead
+     * @param maxImagePixels images declaring more pixels are refused before decoding (a bad image); 0 = the
+     *                       default, Pillow's 89,478,485
      */
-    public record Data(String path, int channels, boolean skipBadImages, int workers, int prefetch) {}
+    public record Data(String path, int channels, boolean skipBadImages, int workers, int prefetch,
+            long maxImagePixels) {
+        /** The pixel limit in force. */
+        public long pixelLimit() {
+            return maxImagePixels > 0 ? maxImagePixels : ImageDecoder.DEFAULT_MAX_PIXELS;
+        }
+    }
 
     /**
      * torchvision's {@code RandomResizedCrop(scale, ratio)} + {@code RandomHorizontalFlip} + {@code Normalize}.
@@ -85,7 +94,7 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
     /** The embedded default: a small ViT on 4,000 Fashion-MNIST images, about ten minutes on two CPU cores. */
     public static final PretrainConfig CPU = new PretrainConfig(
             new Data(/* path: embedded */ null, /* channels */ 1, /* skipBadImages */ false, /* workers */ 2,
-                    /* prefetch */ 4),
+                    /* prefetch */ 4, /* maxImagePixels */ ImageDecoder.DEFAULT_MAX_PIXELS),
             new Augment(/* crop scale */ 0.2, 1.0, /* crop ratio */ 3.0 / 4, 4.0 / 3, /* flipProb */ 0.5,
                     /* mean, std: ImageNet's */ null, null),
             new Model(/* preset */ "vit_nano_patch4_28", /* imageSize: preset's */ 0, /* decoderDepth: preset's */ 0,
@@ -104,7 +113,8 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
      * norm-pix, semantic-aware order.
      */
     public static final PretrainConfig PAPER = new PretrainConfig(
-            new Data(/* path */ null, /* channels */ 3, /* skipBadImages */ false, /* workers */ 8, /* prefetch */ 8),
+            new Data(/* path */ null, /* channels */ 3, /* skipBadImages */ false, /* workers */ 8, /* prefetch */ 8,
+                    /* maxImagePixels */ ImageDecoder.DEFAULT_MAX_PIXELS),
             new Augment(/* crop scale */ 0.2, 1.0, /* crop ratio */ 3.0 / 4, 4.0 / 3, /* flipProb */ 0.5,
                     /* mean, std: ImageNet's */ null, null),
             new Model(/* preset */ "vit_base_patch16_224", /* imageSize: preset's */ 0, /* decoderDepth */ 12,
@@ -299,7 +309,8 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
             if (model == null || order == null || head == null || loss == null || similarity == null) {
                 throw new IllegalArgumentException("not a semaim pre-training config (fields are missing)");
             }
-            return new PretrainConfig(new Data(data, channels, skipBadImages, workers, prefetch),
+            return new PretrainConfig(new Data(data, channels, skipBadImages, workers, prefetch,
+                    ImageDecoder.DEFAULT_MAX_PIXELS),
                     new Augment(cropScaleMin, cropScaleMax, cropRatioMin, cropRatioMax, flipProb, mean, std),
                     new Model(model, imageSize, decoderDepth, head, dropPath),
                     new TargetConfig(blurKernel, blurSigma, normPix, loss), new Order(order, similarity),

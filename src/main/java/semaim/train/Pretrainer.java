@@ -2,6 +2,7 @@ package semaim.train;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,6 +34,7 @@ import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.torch.Torch;
 import semaim.util.LrSchedule;
+import semaim.util.NonFiniteException;
 import semaim.util.Rng;
 import semaim.util.TrainingException;
 
@@ -126,10 +128,13 @@ public final class Pretrainer {
     }
 
     public Result run(BooleanSupplier stopRequested, Listener listener) throws IOException {
+        Path checkpoints = output.resolve(CheckpointFolders.CHECKPOINTS);
+        for (Path p : CheckpointFolders.removeTempFolders(checkpoints)) {   // frees the space a crash left taken
+            listener.warn("removed the half-written checkpoint " + p + " of an earlier run");
+        }
         setUp();
         Position start = resumeFrom == null ? new Position(0, 0, 0) : resume(listener);
-        writeConfigOnce();
-        Path checkpoints = output.resolve(CheckpointFolders.CHECKPOINTS);
+        writeConfig();
         int channels = source.channels();
         try (BatchLoader loader = new BatchLoader(source, new Augmentation(cfg.augmentConfig(channels,
                 mc.imageSize())), cfg.optim().batchSize(), cfg.run().seed(), cfg.data().workers(),
@@ -170,7 +175,7 @@ public final class Pretrainer {
                     Optimizers.setLearningRate(optimizer, lr);
                     StepStats stats = trainStep(batches);
                     if (!Double.isFinite(stats.loss())) {
-                        throw new TrainingException("loss became " + stats.loss() + " at step " + (step + 1)
+                        throw new NonFiniteException("loss became " + stats.loss() + " at step " + (step + 1)
                                 + "; the last checkpoint (" + lastCheckpoint + ") is intact. Try a lower --blr.");
                     }
                     micro += accum;
@@ -192,7 +197,7 @@ public final class Pretrainer {
                     if (stopNow || step == totalSteps || endOfEpoch
                             || (cfg.run().checkpointEvery() > 0 && step % cfg.run().checkpointEvery() == 0)) {
                         Position next = endOfEpoch ? new Position(step, e + 1, 0) : new Position(step, e, micro);
-                        lastCheckpoint = saveCheckpoint(checkpoints, next, stats.loss());
+                        lastCheckpoint = saveCheckpoint(checkpoints, next, stats.loss(), lastCheckpoint);
                         listener.checkpoint(lastCheckpoint);
                     }
                     if (endOfEpoch) {
@@ -218,7 +223,7 @@ public final class Pretrainer {
     /** Opens the data and builds the model, optimiser and order from the seed. */
     private void setUp() throws IOException {
         Torch.init();
-        source = Datasets.open(cfg.data().path(), cfg.data().channels());
+        source = Datasets.open(cfg.data().path(), cfg.data().channels(), cfg.data().pixelLimit());
         mc = cfg.modelConfig(source.channels());
         device = Torch.device(cfg.run().device());
         Torch.manualSeed(cfg.run().seed());
@@ -251,10 +256,26 @@ public final class Pretrainer {
         return new Position(s.step(), s.epoch(), s.batchInEpoch());
     }
 
-    private Path saveCheckpoint(Path checkpoints, Position next, double loss) throws IOException {
-        Path folder = Checkpoint.write(checkpoints, new Checkpoint.State(CheckpointFolders.FORMAT, next.step(),
-                next.epoch(), next.batchInEpoch(), orderRng.state(), loss, cfg, provenance, Map.of()), model,
-                optimizer);
+    /**
+     * Writes a checkpoint; a failure (a full disk) leaves the previous checkpoint and no half-written folder, and
+     * says so.
+     */
+    private Path saveCheckpoint(Path checkpoints, Position next, double loss, Path previous) throws IOException {
+        Path folder;
+        try {
+            folder = Checkpoint.write(checkpoints, new Checkpoint.State(CheckpointFolders.FORMAT, next.step(),
+                    next.epoch(), next.batchInEpoch(), orderRng.state(), loss, cfg, provenance, Map.of()), model,
+                    optimizer);
+        } catch (IOException e) {
+            String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason()
+                    : e.getMessage();
+            String what = reason != null && reason.contains("No space left")
+                    ? "no space left on " + checkpoints.toAbsolutePath()
+                    : "cannot write into " + checkpoints.toAbsolutePath() + " (" + reason + ")";
+            throw new IOException(what + " while writing checkpoint step " + next.step() + "; "
+                    + (previous != null ? "the previous checkpoint " + previous + " is intact"
+                            : "no earlier checkpoint exists"), e);
+        }
         CheckpointFolders.prune(checkpoints, cfg.run().keepLast());
         return folder;
     }
@@ -295,10 +316,11 @@ public final class Pretrainer {
         }
     }
 
-    private void writeConfigOnce() throws IOException {
+    /** config.json: written by every fresh start; a resumed run keeps the one it started with. */
+    private void writeConfig() throws IOException {
         Files.createDirectories(output);
         Path configFile = output.resolve("config.json");
-        if (!Files.exists(configFile)) {
+        if (resumeFrom == null || !Files.exists(configFile)) {
             Files.writeString(configFile, cfg.toJson(), StandardCharsets.UTF_8);
         }
     }
