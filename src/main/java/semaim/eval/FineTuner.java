@@ -64,9 +64,10 @@ public final class FineTuner {
 
     public static Result run(VisionTransformer model, ImageSource train, ImageSource test, Options o, Device device,
             Path outDir, Map<String, String> provenance, Listener listener) throws IOException {
-        if (o.epochs() <= 0 || o.batchSize() <= 0 || !(o.blr() > 0) || !Double.isFinite(o.blr() * o.batchSize())
+        if (o.epochs() <= 0 || o.batchSize() <= 0 || !(o.blr() > 0) || !(o.blr() * o.batchSize() / 256 <= Float.MAX_VALUE)
                 || !(o.minLr() >= 0) || !(o.warmupEpochs() >= 0) || o.warmupEpochs() > o.epochs()) {
-            throw new IllegalArgumentException("fine-tuning needs epochs > 0, batch size > 0, a finite --blr > 0,"
+            throw new IllegalArgumentException("fine-tuning needs epochs > 0, batch size > 0, --blr > 0 with a learning"
+                    + " rate within float range,"
                     + " --min-lr >= 0 and warm-up in [0, epochs]; got " + o);
         }
         int size = model.config().imageSize(), channels = train.channels();

@@ -55,9 +55,10 @@ public final class LinearProbe {
     /** {@code onEpoch} receives the epoch number after each epoch. */
     public static Result train(Features.Set train, Features.Set test, int epochs, int batchSize, double blr,
             double warmupEpochs, long seed, IntConsumer onEpoch) {
-        if (epochs <= 0 || batchSize <= 0 || !(blr > 0) || !Double.isFinite(blr * batchSize / 256.0)
+        if (epochs <= 0 || batchSize <= 0 || !(blr > 0) || !(blr * batchSize / 256.0 <= Float.MAX_VALUE)
                 || !(warmupEpochs >= 0) || warmupEpochs > epochs) {
-            throw new IllegalArgumentException("linear probe needs epochs > 0, batch size > 0, a finite --blr > 0 and"
+            throw new IllegalArgumentException("linear probe needs epochs > 0, batch size > 0, --blr > 0 with a"
+                    + " learning rate within float range, and"
                     + " warm-up in [0, epochs]; got " + epochs + ", " + batchSize + ", " + blr + ", " + warmupEpochs);
         }
         int classes = Math.max(train.classes(), test.classes());

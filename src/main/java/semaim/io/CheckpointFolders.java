@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -49,8 +48,8 @@ public final class CheckpointFolders {
     public static final List<String> RUN_ARTEFACTS = List.of("config.json", "metrics.jsonl", "summary.json",
             CHECKPOINTS, "maps", "report.html", "report-assets", "eval");
 
-    /** Checkpoints verified in this process, with the modification time of their state.json then. */
-    private static final Map<Path, FileTime> VERIFIED = new ConcurrentHashMap<>();
+    /** Checkpoints verified in this process, with the sizes and modification times of their files then. */
+    private static final Map<Path, String> VERIFIED = new ConcurrentHashMap<>();
 
     private CheckpointFolders() {}
 
@@ -82,7 +81,7 @@ public final class CheckpointFolders {
         if (!Files.isRegularFile(stateFile)) {
             throw new IOException(folder + " is not a checkpoint: no " + STATE);
         }
-        FileTime stamp = Files.getLastModifiedTime(stateFile);
+        String stamp = stamp(folder);
         byte[] bytes = Files.readAllBytes(stateFile);
         JsonObject state;
         try {
@@ -130,14 +129,27 @@ public final class CheckpointFolders {
      */
     static boolean isKnownValid(Path folder) {
         try {
-            FileTime seen = VERIFIED.get(folder.toAbsolutePath().normalize());
-            if (seen != null && seen.equals(Files.getLastModifiedTime(folder.resolve(STATE)))) {
+            String seen = VERIFIED.get(folder.toAbsolutePath().normalize());
+            if (seen != null && seen.equals(stamp(folder))) {
                 return true;
             }
         } catch (IOException | RuntimeException e) {
             return false;
         }
         return isValid(folder);
+    }
+
+    /** Size and modification time of every file of a checkpoint: any write to one changes it. */
+    private static String stamp(Path folder) throws IOException {
+        StringBuilder s = new StringBuilder();
+        for (String f : List.of(STATE, STATE_SHA256, MODEL, OPTIMIZER, TORCH_RNG)) {
+            Path p = folder.resolve(f);
+            if (Files.exists(p)) {
+                s.append(f).append(':').append(Files.size(p)).append(':')
+                        .append(Files.getLastModifiedTime(p).toMillis()).append(';');
+            }
+        }
+        return s.toString();
     }
 
     /** Whether {@code folder} is a complete, undamaged checkpoint. */

@@ -52,9 +52,13 @@ public final class ModelMetadata {
                 return fromFlatPretrainConfig(JsonParser.parseString(metadata.get("config")).getAsJsonObject(),
                         inChannels);
             }
-        } catch (JsonParseException | IllegalStateException | IllegalArgumentException | NullPointerException e) {
-            throw new IllegalArgumentException(source + ": the model configuration in its metadata is unreadable: "
-                    + e.getMessage(), e);
+        } catch (JsonParseException e) {
+            throw new IllegalArgumentException(source + ": the model configuration in its metadata is not valid JSON",
+                    e);
+        } catch (IllegalStateException | IllegalArgumentException | NullPointerException
+                | UnsupportedOperationException e) {
+            throw new IllegalArgumentException(source + ": the model configuration in its metadata is unusable ("
+                    + (e.getMessage() != null ? e.getMessage() : "fields are missing") + ")", e);
         }
         throw new IllegalArgumentException(source + " carries no semaim model configuration in its metadata;"
                 + " cannot tell its architecture");

@@ -231,6 +231,8 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
         }
         if (!(optim.blr() > 0)) {
             p.add("--blr must be positive, got " + optim.blr());
+        } else if (!(peakLr() <= Float.MAX_VALUE)) {
+            p.add("--blr " + optim.blr() + " gives a learning rate of " + peakLr() + ", beyond float range");
         }
         if (!(optim.minLr() >= 0) || optim.minLr() > peakLr()) {
             p.add("--min-lr must be in [0, peak lr " + peakLr() + "], got " + optim.minLr());
