@@ -1,5 +1,6 @@
 package semaim.cli;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -11,6 +12,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import semaim.ablation.AblationGrid;
 import semaim.eval.EvalData;
+import semaim.io.RunLock;
 import semaim.torch.Torch;
 import semaim.train.PretrainConfig;
 
@@ -66,34 +68,40 @@ public final class AblateCommand implements CommandErrors.Command {
             AblationGrid grid = new AblationGrid(output, base, orders, targets,
                     decoderDepths != null ? decoderDepths : List.of(0), linprobeEpochs, finetuneEpochs);
             EvalData eval = EvalData.open(evalData, train, test, base.data().channels(), trainLimit, testLimit);
-            grid.run(eval, new AblationGrid.Reporter() {
-                @Override
-                public AblationGrid.Pretraining pretraining(AblationGrid.Cell cell) {
-                    return new ConsoleProgress(cell.config().run().logEvery(), cell.config().optim().epochs());
-                }
-
-                @Override
-                public AblationGrid.Counter features(long total) {
-                    Bar bar = new Bar("features", total);
-                    return new AblationGrid.Counter() {
-                        @Override
-                        public void accept(long done) {
-                            bar.stepTo(done, null);
-                        }
-
-                        @Override
-                        public void close() {
-                            bar.close();
-                        }
-                    };
-                }
-
-                @Override
-                public void info(String message) {
-                    LOG.info("{}", message);
-                }
-            });
+            try (RunLock lock = RunLock.acquire(output, LOG::warn)) {   // one grid process per folder
+                runGrid(grid, eval);
+            }
             return ExitCodes.OK;
+        });
+    }
+
+    private static void runGrid(AblationGrid grid, EvalData eval) throws IOException {
+        grid.run(eval, new AblationGrid.Reporter() {
+            @Override
+            public AblationGrid.Pretraining pretraining(AblationGrid.Cell cell) {
+                return new ConsoleProgress(cell.config().run().logEvery(), cell.config().optim().epochs());
+            }
+
+            @Override
+            public AblationGrid.Counter features(long total) {
+                Bar bar = new Bar("features", total);
+                return new AblationGrid.Counter() {
+                    @Override
+                    public void accept(long done) {
+                        bar.stepTo(done, null);
+                    }
+
+                    @Override
+                    public void close() {
+                        bar.close();
+                    }
+                };
+            }
+
+            @Override
+            public void info(String message) {
+                LOG.info("{}", message);
+            }
         });
     }
 }
