@@ -116,6 +116,20 @@ public record ModelConfig(
         return patchSize * patchSize * inChannels;
     }
 
+    /**
+     * This architecture with any of patch size, width, depth and heads replaced (0 keeps the value); the name
+     * becomes {@code custom_d<width>_l<depth>_h<heads>_p<patch>} when anything changed.
+     */
+    public ModelConfig withShape(int patch, int width, int depth, int heads) {
+        int p = patch > 0 ? patch : patchSize, w = width > 0 ? width : this.width, l = depth > 0 ? depth : this.depth,
+                h = heads > 0 ? heads : this.heads;
+        if (p == patchSize && w == this.width && l == this.depth && h == this.heads) {
+            return this;
+        }
+        return new ModelConfig("custom_d" + w + "_l" + l + "_h" + h + "_p" + p, imageSize, p, inChannels, w, l, h,
+                mlpRatio, Math.min(decoderDepth, l), headType, dropPath, layerNormEps);
+    }
+
     public ModelConfig withImageSize(int v) {
         return new ModelConfig(name, v, patchSize, inChannels, width, depth, heads, mlpRatio, decoderDepth,
                 headType, dropPath, layerNormEps);

@@ -2,6 +2,7 @@ package semaim.target;
 
 import org.bytedeco.pytorch.Tensor;
 
+import semaim.torch.Autocast;
 import semaim.torch.Tensors;
 
 /**
@@ -65,9 +66,19 @@ public final class PixelTarget {
         return t;
     }
 
-    /** prediction (B, N, K) against targets of {@code images} -> scalar loss, (B, N) per-patch loss, target. */
+    /**
+     * prediction (B, N, K) against targets of {@code images} -> scalar loss, (B, N) per-patch loss, target. Under
+     * bf16 autocast the target is still made in fp32 and the prediction compared in fp32: the loss reduction never
+     * runs in low precision.
+     */
     public Loss loss(Tensor prediction, Tensor images) {
-        Tensor target = targets(images);
+        Tensor target;
+        try (Autocast off = Autocast.disabled(images.device())) {
+            target = targets(images);
+        }
+        if (Tensors.scalarType(prediction) != Tensors.scalarType(target)) {
+            prediction = prediction.to(target.scalar_type());
+        }
         Tensor diff = prediction.sub(target);
         Tensor perElement = config.loss() == LossType.L2 ? diff.mul(diff) : diff.abs();
         Tensor perPatch = perElement.mean(-1);                            // (B, N)

@@ -53,6 +53,38 @@ public final class Torch {
         loaded = true;
     }
 
+    /** Sets libtorch's intra-op thread count (the number of cores one step uses). */
+    public static void setThreads(int threads) {
+        init();
+        torch.set_num_threads(Math.max(1, threads));
+    }
+
+    /** libtorch's intra-op thread count. */
+    public static int threads() {
+        init();
+        return torch.get_num_threads();
+    }
+
+    /**
+     * Measured matrix-multiply throughput in GFLOPS for an n x n product in {@code dtype} ({@code Float} or
+     * {@code BFloat16}) on the CPU: the best of {@code reps} timed products after two warm-up ones.
+     */
+    public static double matmulGflops(torch.ScalarType dtype, int n, int reps) {
+        init();
+        try (Scope s = Scope.open()) {
+            Tensor a = torch.randn(n, n).to(dtype), b = torch.randn(n, n).to(dtype);
+            a.matmul(b);
+            a.matmul(b);
+            long best = Long.MAX_VALUE;
+            for (int i = 0; i < reps; i++) {
+                long t = System.nanoTime();
+                a.matmul(b);
+                best = Math.min(best, System.nanoTime() - t);
+            }
+            return 2.0 * n * n * n / best;
+        }
+    }
+
     /** Seeds libtorch's default generators (CPU and, when present, CUDA): {@code torch.manual_seed}. */
     public static void manualSeed(long seed) {
         init();

@@ -26,11 +26,10 @@ import semaim.io.Json;
 import semaim.io.Provenance;
 import semaim.model.ModelConfig;
 import semaim.model.SemAimModel;
-import semaim.model.StepOutput;
 import semaim.order.Orders;
 import semaim.order.PatchOrder;
 import semaim.torch.Optimizers;
-import semaim.torch.Scope;
+import semaim.torch.Precision;
 import semaim.torch.Tensors;
 import semaim.torch.Torch;
 import semaim.util.LrSchedule;
@@ -39,7 +38,7 @@ import semaim.util.Rng;
 import semaim.util.TrainingException;
 
 /**
- * The SemAIM pre-training loop as the reference runs it. {@link #trainStep} is one optimiser step of Algorithm 1
+ * The SemAIM pre-training loop as the reference runs it. {@link TrainStep} is one optimiser step of Algorithm 1
  * (order -> autoregressive pass -> loss -> backward -> global-norm clip -> AdamW), and the only place that touches
  * gradients; {@link #run} around it sets up, resumes, walks the epochs with the per-iteration warm-up + cosine
  * schedule, logs and checkpoints (every N steps, at each epoch end and when asked to stop), so that a resumed run
@@ -69,9 +68,6 @@ public final class Pretrainer {
     public record Result(long steps, long totalSteps, double seconds, double imagesPerSecond, double firstLoss,
             double lastLoss, Path lastCheckpoint, Path output, boolean stoppedEarly, int badImages) {}
 
-    /** What one optimiser step measured: the mean loss over its micro-batches and the gradient norm before clipping. */
-    record StepStats(double loss, double gradNorm) {}
-
     /** Where a run stands: optimiser steps done, and the epoch and micro-batch to continue with. */
     private record Position(long step, int epoch, int batchInEpoch) {}
 
@@ -85,9 +81,9 @@ public final class Pretrainer {
     private Device device;
     private SemAimModel model;
     private AdamW optimizer;
-    private List<Tensor> trainable;   // every parameter AdamW updates, in group order
     private PatchOrder order;
     private Rng orderRng;
+    private TrainStep trainStep;
     private Map<String, String> provenance;
 
     /** {@code resumeFrom}: a validated checkpoint folder whose config is {@code cfg}, or null for a fresh run. */
@@ -99,32 +95,6 @@ public final class Pretrainer {
         this.cfg = cfg;
         this.output = output;
         this.resumeFrom = resumeFrom;
-    }
-
-    /**
-     * One optimiser step of Algorithm 1 on {@code accumSteps} micro-batches: for each, the semantic-aware order
-     * (similarity pass without gradient, Eq. 2-6), the autoregressive pass and its loss (Eq. 7-12), and backward
-     * of the loss scaled by 1/accumSteps; then the global-norm clip and the AdamW update. Native memory of the step
-     * is freed on return.
-     */
-    StepStats trainStep(Iterator<BatchLoader.Batch> batches) {
-        int accum = cfg.optim().accumSteps();
-        double loss = 0;
-        try (Scope scope = Scope.open()) {
-            optimizer.zero_grad();
-            for (int a = 0; a < accum; a++) {
-                Tensor images = nextImages(batches);                                   // (B, C, H, W)
-                Tensor patchOrder = model.order(images, order, orderRng);              // (B, N), Eq. 2-6
-                StepOutput out = model.forwardStep(images, patchOrder);                // Eq. 7-12
-                Tensor l = accum == 1 ? out.loss() : out.loss().div(Tensors.scalar(accum));
-                l.backward();
-                loss += out.loss().item_double() / accum;
-            }
-            double clip = cfg.optim().clipGrad() > 0 ? cfg.optim().clipGrad() : Double.POSITIVE_INFINITY;
-            double gradNorm = Optimizers.clipGradNorm(trainable, clip);
-            optimizer.step();
-            return new StepStats(loss, gradNorm);
-        }
     }
 
     public Result run(BooleanSupplier stopRequested, Listener listener) throws IOException {
@@ -173,7 +143,7 @@ public final class Pretrainer {
                 while (micro < microPerEpoch && step < totalSteps) {
                     double lr = schedule.at(e + micro / (double) itersPerEpoch);
                     Optimizers.setLearningRate(optimizer, lr);
-                    StepStats stats = trainStep(batches);
+                    TrainStep.Stats stats = trainStep.run(() -> nextImages(batches), null);   // Algorithm 1
                     if (!Double.isFinite(stats.loss())) {
                         throw new NonFiniteException("loss became " + stats.loss() + " at step " + (step + 1)
                                 + "; the last checkpoint (" + lastCheckpoint + ") is intact. Try a lower --blr.");
@@ -233,10 +203,12 @@ public final class Pretrainer {
         List<Optimizers.ParamGroup> groups = ParamGroups.split(model, cfg.optim().weightDecay());
         optimizer = Optimizers.adamW(groups, cfg.peakLr(), cfg.optim().beta1(), cfg.optim().beta2(),
                 cfg.optim().eps());
-        trainable = new ArrayList<>();
+        List<Tensor> trainable = new ArrayList<>();
         groups.forEach(g -> trainable.addAll(g.params()));
         order = Orders.byName(cfg.order().name(), cfg.order().similarity());
         orderRng = new Rng(cfg.run().seed() ^ 0x4F52_4445_52L);
+        trainStep = new TrainStep(model, optimizer, trainable, order, orderRng, cfg.optim().accumSteps(),
+                cfg.optim().clipGrad(), Precision.FP32);
         provenance = Provenance.of(source.description(), source.size());
     }
 
@@ -281,7 +253,7 @@ public final class Pretrainer {
     }
 
     /** One line of {@code metrics.jsonl}. */
-    private static Map<String, Object> metricsLine(long step, double epoch, StepStats stats, double lr,
+    private static Map<String, Object> metricsLine(long step, double epoch, TrainStep.Stats stats, double lr,
             double imagesPerSecond, double elapsedSeconds) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", step);

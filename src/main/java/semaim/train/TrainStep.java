@@ -1,0 +1,106 @@
+package semaim.train;
+
+import java.util.List;
+import java.util.function.Supplier;
+
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+
+import semaim.model.SemAimModel;
+import semaim.model.StepOutput;
+import semaim.order.PatchOrder;
+import semaim.torch.Autocast;
+import semaim.torch.Optimizers;
+import semaim.torch.Precision;
+import semaim.torch.Scope;
+import semaim.torch.Tensors;
+import semaim.util.Rng;
+
+/**
+ * One optimiser step of Algorithm 1, the only code that touches gradients: for each of {@code accumSteps}
+ * micro-batches, the semantic-aware order (similarity pass without gradient, Eq. 2-6), the autoregressive pass and
+ * its loss (Eq. 7-12), and backward of the loss scaled by 1/accumSteps; then the global-norm clip and the AdamW
+ * update. Native memory of the step is freed on return. Pre-training and {@code semaim bench} run this same code.
+ */
+public final class TrainStep {
+    /** What one step measured: the mean loss over its micro-batches and the gradient norm before clipping. */
+    public record Stats(double loss, double gradNorm) {}
+
+    /** Wall time of the phases of the steps run so far, in nanoseconds (libtorch's CPU ops are synchronous). */
+    public static final class Timings {
+        public long order;      // similarity pass + ranking + masks input
+        public long forward;    // autoregressive pass + loss
+        public long backward;
+        public long update;     // clip + AdamW
+
+        public void reset() {
+            order = forward = backward = update = 0;
+        }
+    }
+
+    private final SemAimModel model;
+    private final AdamW optimizer;
+    private final List<Tensor> trainable;   // every parameter AdamW updates, in group order
+    private final PatchOrder order;
+    private final Rng orderRng;
+    private final int accumSteps;
+    private final double clipGrad;
+    private final Precision precision;
+    private final Device device;
+
+    /**
+     * {@code clipGrad} 0: no clipping (the norm is still measured). {@code precision} must be resolved (FP32 or
+     * BF16): the forward passes run under its autocast, backward and the update in the weights' own fp32.
+     */
+    public TrainStep(SemAimModel model, AdamW optimizer, List<Tensor> trainable, PatchOrder order, Rng orderRng,
+            int accumSteps, double clipGrad, Precision precision) {
+        this.model = model;
+        this.optimizer = optimizer;
+        this.trainable = trainable;
+        this.order = order;
+        this.orderRng = orderRng;
+        this.accumSteps = accumSteps;
+        this.clipGrad = clipGrad;
+        if (precision == Precision.AUTO) {
+            throw new IllegalArgumentException("resolve the precision before building the step");
+        }
+        this.precision = precision;
+        this.device = model.device();
+    }
+
+    /** One optimiser step on {@code accumSteps} micro-batches from {@code nextImages} (B, C, H, W each). */
+    public Stats run(Supplier<Tensor> nextImages, Timings timings) {
+        double loss = 0;
+        try (Scope scope = Scope.open()) {
+            optimizer.zero_grad();
+            for (int a = 0; a < accumSteps; a++) {
+                Tensor images = nextImages.get();                                       // (B, C, H, W)
+                long t0 = System.nanoTime(), t1, t2;
+                StepOutput out;
+                try (Autocast autocast = precision.autocast(device)) {
+                    Tensor patchOrder = model.order(images, order, orderRng);          // (B, N), Eq. 2-6
+                    t1 = System.nanoTime();
+                    out = model.forwardStep(images, patchOrder);                       // Eq. 7-12, loss in fp32
+                }
+                Tensor l = accumSteps == 1 ? out.loss() : out.loss().div(Tensors.scalar(accumSteps));
+                t2 = System.nanoTime();
+                l.backward();
+                loss += out.loss().item_double() / accumSteps;
+                long t3 = System.nanoTime();
+                if (timings != null) {
+                    timings.order += t1 - t0;
+                    timings.forward += t2 - t1;
+                    timings.backward += t3 - t2;
+                }
+            }
+            long t4 = System.nanoTime();
+            double gradNorm = Optimizers.clipGradNorm(trainable, clipGrad > 0 ? clipGrad : Double.POSITIVE_INFINITY);
+            optimizer.step();
+            if (timings != null) {
+                timings.update += System.nanoTime() - t4;
+            }
+            return new Stats(loss, gradNorm);
+        }
+    }
+}
