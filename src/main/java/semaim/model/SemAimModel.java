@@ -14,6 +14,7 @@ import semaim.target.GaussianBlur;
 import semaim.target.PixelTarget;
 import semaim.target.TargetConfig;
 import semaim.torch.Nn;
+import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.util.Rng;
 
@@ -119,7 +120,9 @@ public final class SemAimModel extends Module {
                 int n = config.numPatches();
                 Tensor h = embed(images);
                 for (int i = 0; i < blocks.length - 1; i++) {
-                    h = blocks[i].forward(h, null);
+                    try (Scope block = Scope.nested()) {
+                        h = block.keep(blocks[i].forward(h, null));
+                    }
                 }
                 SelfAttention.Output last = blocks[blocks.length - 1].forwardWithAttention(h, null);
                 Tensor clsAttention = last.attention().mean(1)    // (B, T, T), mean over heads
@@ -160,9 +163,13 @@ public final class SemAimModel extends Module {
         Tensor g = encoder.posEmbed.expand(b, -1, -1);                              // (B, T, D): g^(0) = p
         int k = 0;
         for (int i = 0; i < blocks.length; i++) {
-            h = blocks[i].forward(h, maskH);                                // Eq. 8
+            try (Scope block = Scope.nested()) {   // frees each block's temporaries when it returns
+                h = block.keep(blocks[i].forward(h, maskH));                // Eq. 8
+            }
             while (k < queryBlocks.length && decoderReads[k] == i) {
-                g = queryBlocks[k].forward(g, h, maskG);                    // Eq. 10
+                try (Scope block = Scope.nested()) {
+                    g = block.keep(queryBlocks[k].forward(g, h, maskG));    // Eq. 10
+                }
                 k++;
             }
         }

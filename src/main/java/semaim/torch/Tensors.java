@@ -169,6 +169,15 @@ public final class Tensors {
                 new long[] {1, 1}, input.size(1));
     }
 
+    /**
+     * softmax(q k^T * scale + mask) v in one fused libtorch call ({@code scaled_dot_product_attention}); q (B, H,
+     * Tq, hd), k and v (B, H, Tk, hd), mask additive (broadcastable to (B, H, Tq, Tk)) or null.
+     */
+    public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask, double scale) {
+        return torch.scaled_dot_product_attention(q, k, v, mask == null ? new TensorOptional() : new TensorOptional(mask),
+                0.0, false, new org.bytedeco.pytorch.DoubleOptional(scale), false);
+    }
+
     /** Mean over the given dimensions, keeping them as size 1. */
     public static Tensor meanKeep(Tensor t, long... dims) {
         return t.mean(dims, true, new ScalarTypeOptional());
