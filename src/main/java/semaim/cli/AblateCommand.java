@@ -34,7 +34,7 @@ public final class AblateCommand implements CommandErrors.Command {
     /** The base of every cell: the cpu recipe, keeping less per cell. */
     static final PretrainConfig BASE = PretrainConfig.CPU.withRun(new PretrainConfig.Run(
             PretrainConfig.CPU.run().seed(), PretrainConfig.CPU.run().device(), /* maxSteps: all */ 0,
-            /* checkpointEvery: epoch ends */ 0, /* keepLast */ 2, /* logEvery */ 20));
+            /* checkpointEvery: epoch ends */ 0, /* keepLast */ 2, /* logEvery */ 20, PretrainConfig.CPU.run().precision()));
 
     @Option(names = "--orders", split = ",", defaultValue = "semantic,stochastic,raster",
             description = "Orders to compare. Default: ${DEFAULT-VALUE}.")

@@ -19,6 +19,7 @@ import semaim.io.ModelWeights;
 import semaim.io.Provenance;
 import semaim.model.ModelConfig;
 import semaim.model.VisionTransformer;
+import semaim.torch.Precision;
 import semaim.torch.Torch;
 
 /** What the evaluation commands share: opening data and encoder, and writing a result file with provenance. */
@@ -74,8 +75,10 @@ final class Evaluation {
     /** Train and test features of {@code encoder}, with a progress bar. */
     semaim.eval.Features.Set[] features(VisionTransformer encoder, org.bytedeco.pytorch.Device device, int batchSize)
             throws IOException {
+        Precision p = Precision.parse(options.precision).resolve(device);
+        LOG.info("features in {}", p);
         try (Bar bar = new Bar("features", data.train().size() + data.test().size())) {
-            return semaim.eval.Protocols.features(encoder, data, device, batchSize, n -> bar.stepTo(n, null));
+            return semaim.eval.Protocols.features(encoder, data, device, batchSize, p, n -> bar.stepTo(n, null));
         }
     }
 
@@ -113,6 +116,7 @@ final class Evaluation {
         out.put("train_data", data.train().description());
         out.put("test_data", data.test().description());
         out.put("seed", options.seed);
+        out.put("precision", options.precision);
         out.put("wall_seconds", (System.nanoTime() - startNanos) / 1e9);
         out.put("provenance", Provenance.of(data.train().description(), data.train().size()));
         Path file = resultFile;

@@ -25,7 +25,7 @@ import semaim.train.PretrainConfig;
 final class PretrainOptions {
     /** Options that may change when a run resumes: they decide how it runs, not what it computes. */
     static final Set<String> RUNTIME = Set.of("--workers", "--prefetch", "--max-steps", "--device",
-            "--checkpoint-every", "--keep-last", "--log-every");
+            "--checkpoint-every", "--keep-last", "--log-every", "--precision");
 
     @ArgGroup(validate = false, heading = "%nData:%n", order = 1)
     DataOptions data = new DataOptions();
@@ -234,10 +234,14 @@ final class PretrainOptions {
         @Option(names = "--checkpoint-every", order = 73, description = "Steps between checkpoints (0 = epoch ends only).") Integer checkpointEvery;
         @Option(names = "--keep-last", order = 74, description = "Checkpoints to keep.") Integer keepLast;
         @Option(names = "--log-every", order = 75, description = "Steps between metric lines.") Integer logEvery;
+        @Option(names = "--precision", order = 76, paramLabel = "fp32|bf16|auto",
+                description = "Forward passes in fp32, or bf16 autocast (fp32 weights, optimiser state and loss); auto: bf16 where the CPU runs it natively. May change on resume. Default: fp32.")
+        String precision;
 
         PretrainConfig.Run over(PretrainConfig.Run r) {
             return new PretrainConfig.Run(or(seed, r.seed()), or(device, r.device()), or(maxSteps, r.maxSteps()),
-                    or(checkpointEvery, r.checkpointEvery()), or(keepLast, r.keepLast()), or(logEvery, r.logEvery()));
+                    or(checkpointEvery, r.checkpointEvery()), or(keepLast, r.keepLast()), or(logEvery, r.logEvery()),
+                    or(precision, r.precision()));
         }
     }
 

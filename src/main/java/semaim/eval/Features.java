@@ -11,6 +11,8 @@ import semaim.data.DecodedImage;
 import semaim.data.EvalTransform;
 import semaim.data.ImageSource;
 import semaim.model.VisionTransformer;
+import semaim.torch.Autocast;
+import semaim.torch.Precision;
 import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.util.NonFiniteException;
@@ -32,6 +34,12 @@ public final class Features {
      */
     public static Set extract(VisionTransformer encoder, ImageSource source, EvalTransform transform, Device device,
             int batchSize, LongConsumer progress) throws IOException {
+        return extract(encoder, source, transform, device, batchSize, Precision.FP32, progress);
+    }
+
+    /** As above, the encoder running under {@code precision}'s autocast (features returned in fp32). */
+    public static Set extract(VisionTransformer encoder, ImageSource source, EvalTransform transform, Device device,
+            int batchSize, Precision precision, LongConsumer progress) throws IOException {
         boolean wasTraining = encoder.is_training();
         encoder.eval();
         int n = source.size(), d = encoder.featureDim(), c = source.channels(), s = transform.size();
@@ -48,7 +56,10 @@ public final class Features {
                 }
                 try (Scope scope = Scope.open()) {
                     Tensor x = Tensors.floats(px, b, c, s, s).to(device, torch.ScalarType.Float);
-                    Tensor f = Tensors.noGrad(() -> encoder.features(x));
+                    Tensor f;
+                    try (Autocast autocast = precision.autocast(device)) {
+                        f = Tensors.noGrad(() -> encoder.features(x));
+                    }
                     float[] values = Tensors.toFloats(f);
                     int bad = NonFiniteException.firstNonFinite(values, 0, values.length);
                     if (bad >= 0) {

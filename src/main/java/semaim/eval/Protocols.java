@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.Device;
 
 import semaim.data.EvalTransform;
 import semaim.model.VisionTransformer;
+import semaim.torch.Precision;
 
 /** The frozen-encoder protocols on a train/test pair, for commands and the ablation grid alike. */
 public final class Protocols {
@@ -16,10 +17,17 @@ public final class Protocols {
     /** Train and test features of {@code encoder}; {@code progress} counts images over both splits. */
     public static Features.Set[] features(VisionTransformer encoder, EvalData data, Device device, int batchSize,
             LongConsumer progress) throws IOException {
+        return features(encoder, data, device, batchSize, Precision.FP32, progress);
+    }
+
+    /** As above under {@code precision} (resolved: FP32 or BF16). */
+    public static Features.Set[] features(VisionTransformer encoder, EvalData data, Device device, int batchSize,
+            Precision precision, LongConsumer progress) throws IOException {
         EvalTransform t = EvalTransform.standard(encoder.config().imageSize(), data.train().channels());
-        Features.Set train = Features.extract(encoder, data.train(), t, device, batchSize, progress);
+        Features.Set train = Features.extract(encoder, data.train(), t, device, batchSize, precision, progress);
         int offset = train.rows();
-        Features.Set test = Features.extract(encoder, data.test(), t, device, batchSize, n -> progress.accept(offset + n));
+        Features.Set test = Features.extract(encoder, data.test(), t, device, batchSize, precision,
+                n -> progress.accept(offset + n));
         return new Features.Set[] {train, test};
     }
 

@@ -36,7 +36,9 @@ public final class CrossAttention extends Module {
         Tensor qh = q.forward(query).reshape(b, tq, heads, hd).transpose(1, 2);      // (B, H, Tq, hd)
         Tensor kh = k.forward(keyValue).reshape(b, tk, heads, hd).transpose(1, 2);   // (B, H, Tk, hd)
         Tensor vh = v.forward(keyValue).reshape(b, tk, heads, hd).transpose(1, 2);   // (B, H, Tk, hd)
-        Tensor out = Tensors.attention(qh, kh, vh, mask, scale);                     // (B, H, Tq, hd)
+        Tensor out = Attention.fusedIsFaster(qh)
+                ? Tensors.attention(qh, kh, vh, mask, scale)                         // (B, H, Tq, hd)
+                : Attention.weights(qh, kh, mask, scale).matmul(vh);
         return proj.forward(out.transpose(1, 2).reshape(b, tq, d));                  // (B, Tq, D)
     }
 }

@@ -39,7 +39,7 @@ public final class SelfAttention extends Module {
                 .reshape(b, t, 3, heads, d / heads)    // (B, T, 3, H, hd)
                 .permute(2, 0, 3, 1, 4);               // (3, B, H, T, hd)
         Tensor q = qkv3.select(0, 0), k = qkv3.select(0, 1), v = qkv3.select(0, 2);
-        if (!keepAttention) {
+        if (!keepAttention && Attention.fusedIsFaster(q)) {
             Tensor out = Tensors.attention(q, k, v, mask, scale).transpose(1, 2).reshape(b, t, d);   // (B, T, D)
             return new Output(proj.forward(out), null);
         }

@@ -17,6 +17,7 @@ import semaim.order.Orders;
 import semaim.order.SimilarityKind;
 import semaim.target.LossType;
 import semaim.target.TargetConfig;
+import semaim.torch.Precision;
 
 /**
  * Every hyper-parameter of a pre-training run, one record per concern, saved as JSON in {@code config.json} and
@@ -88,8 +89,16 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
      * @param checkpointEvery  optimiser steps between checkpoints (0 = only at epoch ends)
      * @param keepLast         checkpoints kept
      * @param logEvery         optimiser steps between metric lines
+     * @param precision        {@code fp32}, {@code bf16} (autocast) or {@code auto}; null (configs of semaim 0.1)
+     *                         means fp32
      */
-    public record Run(long seed, String device, long maxSteps, int checkpointEvery, int keepLast, int logEvery) {}
+    public record Run(long seed, String device, long maxSteps, int checkpointEvery, int keepLast, int logEvery,
+            String precision) {
+        /** The precision asked for (not yet resolved for a device). */
+        public Precision precisionAsked() {
+            return precision == null ? Precision.FP32 : Precision.parse(precision);
+        }
+    }
 
     /** The embedded default: a small ViT on 4,000 Fashion-MNIST images, about ten minutes on two CPU cores. */
     public static final PretrainConfig CPU = new PretrainConfig(
@@ -105,7 +114,7 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
                     /* warmupEpochs */ 1, /* weightDecay */ 0.05, /* betas */ 0.9, 0.95, /* eps */ 1e-8,
                     /* clipGrad */ 3.0),
             new Run(/* seed */ 0, /* device */ "cpu", /* maxSteps: all */ 0, /* checkpointEvery */ 200,
-                    /* keepLast */ 3, /* logEvery */ 10));
+                    /* keepLast */ 3, /* logEvery */ 10, /* precision */ "fp32"));
 
     /**
      * The reference's ViT-B/16 recipe: 800 epochs, effective batch 2048 (64 x 32 accumulation steps on one device),
@@ -125,7 +134,7 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
                     /* warmupEpochs */ 30, /* weightDecay */ 0.05, /* betas */ 0.9, 0.95, /* eps */ 1e-8,
                     /* clipGrad */ 3.0),
             new Run(/* seed */ 0, /* device */ "cpu", /* maxSteps: all */ 0, /* checkpointEvery */ 1000,
-                    /* keepLast */ 3, /* logEvery */ 20));
+                    /* keepLast */ 3, /* logEvery */ 20, /* precision */ "fp32"));
 
     /** The recipe called {@code name} ({@code cpu} or {@code paper}). */
     public static PretrainConfig recipe(String name) {
@@ -261,6 +270,11 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
         if (run.checkpointEvery() < 0 || run.keepLast() <= 0 || run.logEvery() <= 0) {
             p.add("--checkpoint-every must be >= 0, --keep-last and --log-every positive");
         }
+        try {
+            run.precisionAsked();
+        } catch (IllegalArgumentException e) {
+            p.add(e.getMessage());
+        }
         String device = run.device();
         if (device == null || !(device.equals("cpu") || device.equals("cuda") || device.startsWith("cuda:"))) {
             p.add("--device must be cpu, cuda or cuda:N, got " + device);
@@ -318,7 +332,7 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
                     new TargetConfig(blurKernel, blurSigma, normPix, loss), new Order(order, similarity),
                     new Optim(epochs, batchSize, accumSteps, blr, minLr, warmupEpochs, weightDecay, beta1, beta2, eps,
                             clipGrad),
-                    new Run(seed, device, maxSteps, checkpointEvery, keepLast, logEvery));
+                    new Run(seed, device, maxSteps, checkpointEvery, keepLast, logEvery, "fp32"));
         }
     }
 }

@@ -33,6 +33,7 @@ import semaim.torch.Precision;
 import semaim.torch.Tensors;
 import semaim.torch.Torch;
 import semaim.util.LrSchedule;
+import semaim.util.Memory;
 import semaim.util.NonFiniteException;
 import semaim.util.Rng;
 import semaim.util.TrainingException;
@@ -84,6 +85,7 @@ public final class Pretrainer {
     private PatchOrder order;
     private Rng orderRng;
     private TrainStep trainStep;
+    private Precision precision;
     private Map<String, String> provenance;
 
     /** {@code resumeFrom}: a validated checkpoint folder whose config is {@code cfg}, or null for a fresh run. */
@@ -207,9 +209,11 @@ public final class Pretrainer {
         groups.forEach(g -> trainable.addAll(g.params()));
         order = Orders.byName(cfg.order().name(), cfg.order().similarity());
         orderRng = new Rng(cfg.run().seed() ^ 0x4F52_4445_52L);
+        precision = cfg.run().precisionAsked().resolve(device);
         trainStep = new TrainStep(model, optimizer, trainable, order, orderRng, cfg.optim().accumSteps(),
-                cfg.optim().clipGrad(), Precision.FP32);
+                cfg.optim().clipGrad(), precision);
         provenance = Provenance.of(source.description(), source.size());
+        provenance.put("precision", precision.toString());
     }
 
     /** Restores weights, optimiser, generators and data position from {@code resumeFrom}. */
@@ -224,6 +228,11 @@ public final class Pretrainer {
         orderRng.setState(s.orderRng());
         provenance = new LinkedHashMap<>(s.provenance());
         provenance.put("resumed_from", resumeFrom.toString());
+        String before = provenance.getOrDefault("precision", "fp32");
+        if (!before.equals(precision.toString())) {
+            listener.info("the run trained in " + before + " so far and continues in " + precision);
+        }
+        provenance.put("precision", precision.toString());
         listener.info("resumed from " + resumeFrom + " at step " + s.step() + " (epoch " + (s.epoch() + 1) + ")");
         return new Position(s.step(), s.epoch(), s.batchInEpoch());
     }
@@ -263,6 +272,7 @@ public final class Pretrainer {
         m.put("grad_norm", stats.gradNorm());
         m.put("img_per_s", imagesPerSecond);
         m.put("elapsed_s", elapsedSeconds);
+        m.put("rss_mb", Math.round(Memory.rssMb()));
         return m;
     }
 
@@ -316,7 +326,8 @@ public final class Pretrainer {
     private String describe() {
         return source.description() + "; model " + mc.name() + " (" + mc.imageSize() + " px, patch "
                 + mc.patchSize() + ", width " + mc.width() + ", depth " + mc.depth() + ", decoder "
-                + mc.decoderDepth() + "); order " + order.name() + "; peak lr " + String.format("%.3g", cfg.peakLr());
+                + mc.decoderDepth() + "); order " + order.name() + "; peak lr " + String.format("%.3g", cfg.peakLr())
+                + "; precision " + precision + (cfg.run().precisionAsked() == Precision.AUTO ? " (auto)" : "");
     }
 
     /** The next micro-batch as a float tensor on the training device. */

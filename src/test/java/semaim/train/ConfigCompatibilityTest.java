@@ -37,7 +37,7 @@ class ConfigCompatibilityTest {
             new TargetConfig(9, 1.0, true, LossType.L1),
             new PretrainConfig.Order("semantic-reference", SimilarityKind.CLS),
             new PretrainConfig.Optim(10, 32, 2, 4e-3, 0.0, 1, 0.05, 0.9, 0.95, 1e-8, 3.0),
-            new PretrainConfig.Run(0, "cpu", 6, 200, 3, 1));
+            new PretrainConfig.Run(0, "cpu", 6, 200, 3, 1, "fp32"));
 
     private static String resource(String name) throws IOException {
         try (InputStream in = ConfigCompatibilityTest.class.getResourceAsStream("/semaim-0.1/" + name)) {
@@ -78,7 +78,7 @@ class ConfigCompatibilityTest {
 
     @Test
     void currentLayoutRoundTripsAndWeightsMetadataRebuildsTheModel() {
-        PretrainConfig withMean = EXPECTED.withRun(new PretrainConfig.Run(7, "cuda:1", 0, 0, 2, 20));
+        PretrainConfig withMean = EXPECTED.withRun(new PretrainConfig.Run(7, "cuda:1", 0, 0, 2, 20, "bf16"));
         PretrainConfig back = PretrainConfig.fromJson(withMean.toJson());
         assertEquals(withMean, back);
         PretrainConfig normalised = new PretrainConfig(EXPECTED.data(), new PretrainConfig.Augment(0.3, 0.9, 0.5,

@@ -37,7 +37,7 @@ class ResumeTest {
                 new TargetConfig(9, 1.0, true, LossType.L2),
                 new PretrainConfig.Order("semantic", SimilarityKind.CLS),
                 new PretrainConfig.Optim(3, 8, 2, 4e-3, 0.0, 1, 0.05, 0.9, 0.95, 1e-8, 3.0),
-                new PretrainConfig.Run(0, "cpu", maxSteps, 2, 10, 1));
+                new PretrainConfig.Run(0, "cpu", maxSteps, 2, 10, 1, "fp32"));
     }
 
     static Pretrainer.Listener quiet(List<String> log) {

@@ -1,0 +1,66 @@
+package semaim.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import semaim.model.HeadType;
+import semaim.model.ModelConfig;
+import semaim.model.ModelFlops;
+
+/** {@code semaim bench} on a tiny shape: the report is complete and consistent (no timing threshold anywhere). */
+class BenchCommandTest {
+    @TempDir
+    Path dir;
+
+    private JsonObject bench(String precision) throws Exception {
+        Path out = dir.resolve(precision + ".jsonl");
+        Cli.Outcome o = Cli.run("bench", "--image-size", "16", "--patch-size", "4", "--width", "32", "--depth", "2",
+                "--heads", "2", "--decoder-depth", "1", "--channels", "1", "--batch-size", "4", "--warmup", "1",
+                "--steps", "3", "--precision", precision, "--output", out.toString());
+        assertEquals(ExitCodes.OK, o.code(), o.err());
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(1, lines.size());
+        assertTrue(o.out().contains(lines.get(0)), "the JSON line is printed too");
+        return JsonParser.parseString(lines.get(0)).getAsJsonObject();
+    }
+
+    @Test
+    void reportsStepTimesFlopsPeaksAndTheSplit() throws Exception {
+        JsonObject j = bench("fp32");
+        ModelConfig c = new ModelConfig("custom_d32_l2_h2_p4", 16, 4, 1, 32, 2, 2, 4.0, 1, HeadType.MLP, 0.0, 1e-6);
+        assertEquals(ModelFlops.trainingStep(c), j.get("flops_per_image").getAsLong());
+        assertEquals("fp32", j.get("precision").getAsString());
+        assertEquals(3, j.get("steps").getAsInt());
+        double min = j.get("step_ms_min").getAsDouble(), med = j.get("step_ms_median").getAsDouble();
+        assertTrue(min > 0 && min <= med && med <= j.get("step_ms_max").getAsDouble(), j.toString());
+        assertEquals(4 / (med / 1000), j.get("images_per_s").getAsDouble(), 0.01 * 4 / (med / 1000) + 0.1);
+        assertTrue(j.get("peak_fp32_gflops").getAsDouble() > 0 && j.get("peak_bf16_gflops").getAsDouble() > 0);
+        assertTrue(j.get("mfu").getAsDouble() > 0 && j.get("peak_rss_mb").getAsDouble() > 0, j.toString());
+        JsonObject split = j.getAsJsonObject("split_ms");
+        for (String phase : new String[] {"order", "forward", "backward", "clip_and_optimiser"}) {
+            assertTrue(split.has(phase), split.toString());
+        }
+        for (String field : new String[] {"impl", "threads", "img", "patch", "dim", "depth", "heads", "query_depth",
+            "batch", "params", "last_loss"}) {
+            assertTrue(j.has(field), "bench_step.py's field " + field);
+        }
+        assertTrue(Double.isFinite(j.get("last_loss").getAsDouble()));
+    }
+
+    @Test
+    void bf16AutocastRunsTheSameStep() throws Exception {
+        JsonObject j = bench("bf16");
+        assertEquals("bf16", j.get("precision").getAsString());
+        assertTrue(Double.isFinite(j.get("last_loss").getAsDouble()));
+    }
+}
