@@ -104,7 +104,8 @@ public final class AblationGrid {
     }
 
     private static PretrainConfig.Model withDecoderDepth(PretrainConfig.Model m, int depth) {
-        return new PretrainConfig.Model(m.preset(), m.imageSize(), depth, m.head(), m.dropPath());
+        return new PretrainConfig.Model(m.preset(), m.imageSize(), depth, m.head(), m.dropPath(), m.patchSize(),
+                m.width(), m.depth(), m.heads());
     }
 
     /** {@code pixel}: blurred, per-patch normalised (the reference); {@code pixel-noblur}; {@code pixel-raw}. */

@@ -171,9 +171,15 @@ final class PretrainOptions {
         @Option(names = "--drop-path", order = 34, description = "Stochastic depth rate (reference pre-training: 0).")
         Double dropPath;
 
+        @Option(names = "--patch-size", order = 35, description = "Patch side (default: the preset's).") Integer patchSize;
+        @Option(names = "--width", order = 36, description = "Token width D (default: the preset's).") Integer width;
+        @Option(names = "--depth", order = 37, description = "Encoder depth L (default: the preset's).") Integer depth;
+        @Option(names = "--heads", order = 38, description = "Attention heads (default: the preset's).") Integer heads;
+
         PretrainConfig.Model over(PretrainConfig.Model m) {
             return new PretrainConfig.Model(or(preset, m.preset()), or(imageSize, m.imageSize()),
-                    or(decoderDepth, m.decoderDepth()), or(head, m.head()), or(dropPath, m.dropPath()));
+                    or(decoderDepth, m.decoderDepth()), or(head, m.head()), or(dropPath, m.dropPath()),
+                    or(patchSize, m.patchSize()), or(width, m.width()), or(depth, m.depth()), or(heads, m.heads()));
         }
     }
 

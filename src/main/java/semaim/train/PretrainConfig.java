@@ -67,8 +67,11 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
      * @param decoderDepth  decoder depth L'; 0 = the preset's
      * @param head          the prediction head (Eq. 11)
      * @param dropPath      stochastic depth of the last block (the reference pre-trains with 0)
+     * @param patchSize     patch side; 0 = the preset's (likewise {@code width}, {@code depth}, {@code heads}: shapes
+     *                      between presets)
      */
-    public record Model(String preset, int imageSize, int decoderDepth, HeadType head, double dropPath) {}
+    public record Model(String preset, int imageSize, int decoderDepth, HeadType head, double dropPath,
+            int patchSize, int width, int depth, int heads) {}
 
     /**
      * @param name        an {@link Orders} name ({@code semantic} is the paper's)
@@ -107,7 +110,7 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
             new Augment(/* crop scale */ 0.2, 1.0, /* crop ratio */ 3.0 / 4, 4.0 / 3, /* flipProb */ 0.5,
                     /* mean, std: ImageNet's */ null, null),
             new Model(/* preset */ "vit_nano_patch4_28", /* imageSize: preset's */ 0, /* decoderDepth: preset's */ 0,
-                    HeadType.MLP, /* dropPath */ 0.0),
+                    HeadType.MLP, /* dropPath */ 0.0, /* patch, width, depth, heads: preset's */ 0, 0, 0, 0),
             new TargetConfig(/* blurKernel */ 9, /* blurSigma */ 1.0, /* normPix */ true, LossType.L2),
             new Order("semantic", SimilarityKind.CLS),
             new Optim(/* epochs */ 10, /* batchSize */ 64, /* accumSteps */ 1, /* blr */ 4e-3, /* minLr */ 0.0,
@@ -127,7 +130,7 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
             new Augment(/* crop scale */ 0.2, 1.0, /* crop ratio */ 3.0 / 4, 4.0 / 3, /* flipProb */ 0.5,
                     /* mean, std: ImageNet's */ null, null),
             new Model(/* preset */ "vit_base_patch16_224", /* imageSize: preset's */ 0, /* decoderDepth */ 12,
-                    HeadType.MLP, /* dropPath */ 0.0),
+                    HeadType.MLP, /* dropPath */ 0.0, /* patch, width, depth, heads: preset's */ 0, 0, 0, 0),
             new TargetConfig(/* blurKernel */ 9, /* blurSigma */ 1.0, /* normPix */ true, LossType.L2),
             new Order("semantic", SimilarityKind.CLS),
             new Optim(/* epochs */ 800, /* batchSize */ 64, /* accumSteps */ 32, /* blr */ 2e-4, /* minLr */ 0.0,
@@ -177,7 +180,8 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
     /** The model architecture for data with {@code dataChannels} channels. */
     public ModelConfig modelConfig(int dataChannels) {
         ModelConfig m = ModelConfig.preset(model.preset()).withInChannels(dataChannels).withHeadType(model.head())
-                .withDropPath(model.dropPath());
+                .withDropPath(model.dropPath())
+                .withShape(model.patchSize(), model.width(), model.depth(), model.heads());
         if (model.imageSize() > 0) {
             m = m.withImageSize(model.imageSize());
         }
@@ -328,7 +332,7 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
             return new PretrainConfig(new Data(data, channels, skipBadImages, workers, prefetch,
                     ImageDecoder.DEFAULT_MAX_PIXELS),
                     new Augment(cropScaleMin, cropScaleMax, cropRatioMin, cropRatioMax, flipProb, mean, std),
-                    new Model(model, imageSize, decoderDepth, head, dropPath),
+                    new Model(model, imageSize, decoderDepth, head, dropPath, 0, 0, 0, 0),
                     new TargetConfig(blurKernel, blurSigma, normPix, loss), new Order(order, similarity),
                     new Optim(epochs, batchSize, accumSteps, blr, minLr, warmupEpochs, weightDecay, beta1, beta2, eps,
                             clipGrad),

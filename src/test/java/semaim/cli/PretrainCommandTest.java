@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,6 +59,24 @@ class PretrainCommandTest {
         o = run("pretrain", "--data", dir.resolve("empty").toString(), "--output", dir.resolve("a").toString());
         assertEquals(ExitCodes.DATA, o.code());
         assertTrue(o.err().contains("no images"), o.err());
+    }
+
+    @Test
+    void shapeOptionsGiveSizesBetweenPresets() throws Exception {
+        Outcome o = run("pretrain", "--width", "30", "--output", dir.resolve("w").toString());
+        assertEquals(ExitCodes.INVALID_CONFIG, o.code());
+        assertTrue(o.err().contains("width 30 must be a multiple of 4"), o.err());
+        Path data = TestData.writeIdx(dir, 16);
+        Path out = dir.resolve("shaped");
+        assertEquals(ExitCodes.OK, run("pretrain", "--data", data.toString(), "--image-size", "16", "--patch-size", "2",
+                "--width", "32", "--depth", "2", "--heads", "2", "--decoder-depth", "1", "--batch-size", "8",
+                "--max-steps", "1", "--viz-every", "0", "--output", out.toString()).code());
+        String weights = java.nio.file.Files.list(out.resolve("checkpoints")).findFirst().orElseThrow()
+                .resolve("model.safetensors").toString();
+        semaim.model.ModelConfig m = semaim.model.ModelMetadata.read(semaim.io.SafeTensors.read(Path.of(weights))
+                .metadata(), 1, weights).model();
+        assertEquals(List.of(16, 2, 32, 2, 2, 1), List.of(m.imageSize(), m.patchSize(), m.width(), m.depth(),
+                m.heads(), m.decoderDepth()));
     }
 
     @Test

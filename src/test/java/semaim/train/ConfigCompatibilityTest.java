@@ -33,7 +33,7 @@ class ConfigCompatibilityTest {
     private static final PretrainConfig EXPECTED = new PretrainConfig(
             new PretrainConfig.Data(null, 1, false, 2, 4, 89_478_485L),
             new PretrainConfig.Augment(0.2, 1.0, 3.0 / 4, 4.0 / 3, 0.5, null, null),
-            new PretrainConfig.Model("vit_pico_patch2_28", 0, 0, HeadType.LINEAR, 0.1),
+            new PretrainConfig.Model("vit_pico_patch2_28", 0, 0, HeadType.LINEAR, 0.1, 0, 0, 0, 0),
             new TargetConfig(9, 1.0, true, LossType.L1),
             new PretrainConfig.Order("semantic-reference", SimilarityKind.CLS),
             new PretrainConfig.Optim(10, 32, 2, 4e-3, 0.0, 1, 0.05, 0.9, 0.95, 1e-8, 3.0),

@@ -33,7 +33,7 @@ class ResumeTest {
         return new PretrainConfig(
                 new PretrainConfig.Data(data, 1, false, 2, 2, 0),
                 new PretrainConfig.Augment(0.2, 1.0, 3.0 / 4, 4.0 / 3, 0.5, null, null),
-                new PretrainConfig.Model("vit_nano_patch4_28", 16, 2, HeadType.MLP, 0.1),
+                new PretrainConfig.Model("vit_nano_patch4_28", 16, 2, HeadType.MLP, 0.1, 0, 0, 0, 0),
                 new TargetConfig(9, 1.0, true, LossType.L2),
                 new PretrainConfig.Order("semantic", SimilarityKind.CLS),
                 new PretrainConfig.Optim(3, 8, 2, 4e-3, 0.0, 1, 0.05, 0.9, 0.95, 1e-8, 3.0),
