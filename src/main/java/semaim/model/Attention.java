@@ -1,9 +1,7 @@
 package semaim.model;
 
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
-import semaim.torch.Autocast;
 import semaim.torch.Scope;
 import semaim.torch.Tensors;
 
@@ -18,23 +16,14 @@ final class Attention {
      * explicit softmax.
      */
     static boolean fusedIsFaster(Tensor q) {
-        return Tensors.scalarType(q) == ScalarType.Float;
+        return Tensors.scalarType(q) == org.bytedeco.pytorch.global.torch.ScalarType.Float;
     }
 
     /** q (B, H, Tq, hd), k (B, H, Tk, hd), mask (B, 1, Tq, Tk) additive or null -> (B, H, Tq, Tk). */
     static Tensor weights(Tensor q, Tensor k, Tensor mask, double scale) {
         // Scale after the product, as the reference does, so that parity holds to the last bits we can get.
         try (Scope s = Scope.nested()) {   // the (B, H, Tq, Tk) logits die here; autograd keeps what it needs
-            Tensor logits;
-            if (Tensors.scalarType(q) == ScalarType.Float) {
-                logits = q.matmul(k.transpose(-2, -1)).mul(Tensors.scalar(scale));
-            } else {
-                // Under bf16 autocast the logits are still formed in fp32: 8 mantissa bits would blur the softmax.
-                try (Autocast off = Autocast.disabled(q.device())) {
-                    logits = q.to(ScalarType.Float).matmul(k.to(ScalarType.Float).transpose(-2, -1))
-                            .mul(Tensors.scalar(scale));
-                }
-            }
+            Tensor logits = q.matmul(k.transpose(-2, -1)).mul(Tensors.scalar(scale));
             if (mask != null) {
                 logits = logits.add(mask);
             }
