@@ -1,9 +1,7 @@
 package semaim.train;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -19,7 +17,6 @@ import semaim.order.Orders;
 import semaim.order.SimilarityKind;
 import semaim.target.TargetConfig;
 import semaim.torch.Nn;
-import semaim.torch.Optimizers;
 import semaim.torch.Precision;
 import semaim.torch.Torch;
 import semaim.util.Memory;
@@ -109,12 +106,8 @@ public final class Bench {
         SemAimModel model = new SemAimModel(mc, o.target());
         model.to(device, false);
         model.train(true);
-        List<Optimizers.ParamGroup> groups = ParamGroups.split(model, 0.05);
-        AdamW optimizer = Optimizers.adamW(groups, 1e-4, 0.9, 0.95, 1e-8);
-        List<Tensor> trainable = new ArrayList<>();
-        groups.forEach(g -> trainable.addAll(g.params()));
-        TrainStep step = new TrainStep(model, optimizer, trainable, Orders.byName(o.order(), SimilarityKind.CLS),
-                new Rng(o.seed()), 1, 3.0, precision);
+        TrainStep step = TrainStep.withAdamW(model, 0.05, 1e-4, 0.9, 0.95, 1e-8,   // bench_step.py's AdamW, clip 3
+                Orders.byName(o.order(), SimilarityKind.CLS), new Rng(o.seed()), 1, 3.0, precision);
         Tensor images = torch.randn(o.batchSize(), mc.inChannels(), mc.imageSize(), mc.imageSize())
                 .to(device, torch.ScalarType.Float);
         TrainStep.Timings timings = new TrainStep.Timings();

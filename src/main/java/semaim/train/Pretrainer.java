@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -202,16 +201,13 @@ public final class Pretrainer {
         model = new SemAimModel(mc, cfg.target());
         model.to(device, false);
         model.train(true);
-        List<Optimizers.ParamGroup> groups = ParamGroups.split(model, cfg.optim().weightDecay());
-        optimizer = Optimizers.adamW(groups, cfg.peakLr(), cfg.optim().beta1(), cfg.optim().beta2(),
-                cfg.optim().eps());
-        List<Tensor> trainable = new ArrayList<>();
-        groups.forEach(g -> trainable.addAll(g.params()));
         order = Orders.byName(cfg.order().name(), cfg.order().similarity());
         orderRng = new Rng(cfg.run().seed() ^ 0x4F52_4445_52L);
         precision = cfg.run().precisionAsked().resolve(device);
-        trainStep = new TrainStep(model, optimizer, trainable, order, orderRng, cfg.optim().accumSteps(),
+        trainStep = TrainStep.withAdamW(model, cfg.optim().weightDecay(), cfg.peakLr(), cfg.optim().beta1(),
+                cfg.optim().beta2(), cfg.optim().eps(), order, orderRng, cfg.optim().accumSteps(),
                 cfg.optim().clipGrad(), precision);
+        optimizer = trainStep.optimizer();
         provenance = Provenance.of(source.description(), source.size());
         provenance.put("precision", precision.toString());
     }

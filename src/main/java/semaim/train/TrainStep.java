@@ -1,5 +1,6 @@
 package semaim.train;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -51,10 +52,20 @@ public final class TrainStep {
     private final Device device;
 
     /**
-     * {@code clipGrad} 0: no clipping (the norm is still measured). {@code precision} must be resolved (FP32 or
-     * BF16): the forward passes run under its autocast, backward and the update in the weights' own fp32.
+     * The step for {@code model} with the reference's AdamW: weight decay on matrices and the CLS token only
+     * ({@link ParamGroups}), learning rate {@code lr} (the schedule changes it per step). {@code clipGrad} 0: no
+     * clipping (the norm is still measured). {@code precision} must be resolved (FP32 or BF16).
      */
-    public TrainStep(SemAimModel model, AdamW optimizer, List<Tensor> trainable, PatchOrder order, Rng orderRng,
+    public static TrainStep withAdamW(SemAimModel model, double weightDecay, double lr, double beta1, double beta2,
+            double eps, PatchOrder order, Rng orderRng, int accumSteps, double clipGrad, Precision precision) {
+        List<Optimizers.ParamGroup> groups = ParamGroups.split(model, weightDecay);
+        AdamW optimizer = Optimizers.adamW(groups, lr, beta1, beta2, eps);
+        List<Tensor> trainable = new ArrayList<>();
+        groups.forEach(g -> trainable.addAll(g.params()));
+        return new TrainStep(model, optimizer, trainable, order, orderRng, accumSteps, clipGrad, precision);
+    }
+
+    private TrainStep(SemAimModel model, AdamW optimizer, List<Tensor> trainable, PatchOrder order, Rng orderRng,
             int accumSteps, double clipGrad, Precision precision) {
         this.model = model;
         this.optimizer = optimizer;
@@ -68,6 +79,11 @@ public final class TrainStep {
         }
         this.precision = precision;
         this.device = model.device();
+    }
+
+    /** The optimiser (for the schedule, checkpoints and resume). */
+    public AdamW optimizer() {
+        return optimizer;
     }
 
     /** One optimiser step on {@code accumSteps} micro-batches from {@code nextImages} (B, C, H, W each). */
