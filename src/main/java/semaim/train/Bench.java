@@ -97,6 +97,8 @@ public final class Bench {
         }
     }
 
+    private static final int PEAK_REPS = 20;
+
     public static Result run(Options o, Consumer<String> progress) {
         Torch.init();
         Device device = Torch.device(o.device());
@@ -110,6 +112,11 @@ public final class Bench {
                 Orders.byName(o.order(), SimilarityKind.CLS), new Rng(o.seed()), 1, 3.0, precision);
         Tensor images = torch.randn(o.batchSize(), mc.inChannels(), mc.imageSize(), mc.imageSize())
                 .to(device, torch.ScalarType.Float);
+        // The peaks are the best of 20 products measured before the warm-up and again after the steps: a single short
+        // measurement on a shared 2-core machine sometimes came out at half the peak (about 160 vs 330 GFLOPS fp32),
+        // which doubled the reported MFU.
+        double fp32 = Torch.matmulGflops(torch.ScalarType.Float, 1024, PEAK_REPS);
+        double bf16 = Torch.matmulGflops(torch.ScalarType.BFloat16, 1024, PEAK_REPS);
         TrainStep.Timings timings = new TrainStep.Timings();
         for (int i = 0; i < o.warmup(); i++) {
             step.run(() -> images, timings);
@@ -133,8 +140,8 @@ public final class Bench {
         split.replaceAll((k, v) -> Math.round(v * 10) / 10.0);
         long params = Nn.namedParameters(model).values().stream().filter(Tensor::requires_grad)
                 .mapToLong(Tensor::numel).sum();
-        double fp32 = Torch.matmulGflops(torch.ScalarType.Float, 1024, 5);
-        double bf16 = Torch.matmulGflops(torch.ScalarType.BFloat16, 1024, 5);
+        fp32 = Math.max(fp32, Torch.matmulGflops(torch.ScalarType.Float, 1024, PEAK_REPS));
+        bf16 = Math.max(bf16, Torch.matmulGflops(torch.ScalarType.BFloat16, 1024, PEAK_REPS));
         return new Result(o, precision, Torch.threads(), params, ms, loss, ModelFlops.trainingStep(mc), fp32, bf16,
                 Memory.peakRssMb(), split);
     }
