@@ -174,8 +174,14 @@ public final class Tensors {
      * Tq, hd), k and v (B, H, Tk, hd), mask additive (broadcastable to (B, H, Tq, Tk)) or null.
      */
     public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask, double scale) {
-        return torch.scaled_dot_product_attention(q, k, v, mask == null ? new TensorOptional() : new TensorOptional(mask),
-                0.0, false, new org.bytedeco.pytorch.DoubleOptional(scale), false);
+        Tensor out;
+        try (BlasThreads.Region single = BlasThreads.single()) {   // the kernel parallelises itself (BlasThreads)
+            out = torch.scaled_dot_product_attention(q, k, v,
+                    mask == null ? new TensorOptional() : new TensorOptional(mask),
+                    0.0, false, new org.bytedeco.pytorch.DoubleOptional(scale), false);
+        }
+        BlasThreads.singleDuringBackward(out, q, k, v);
+        return out;
     }
 
     /** Mean over the given dimensions, keeping them as size 1. */

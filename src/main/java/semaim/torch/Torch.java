@@ -45,6 +45,7 @@ public final class Torch {
         Loader.load(torch.class);
         int threads = Integer.getInteger("semaim.threads", Runtime.getRuntime().availableProcessors());
         torch.set_num_threads(Math.max(1, threads));
+        BlasThreads.setThreads(threads);
         try {
             torch.set_num_interop_threads(1);
         } catch (RuntimeException alreadyStarted) {
@@ -57,6 +58,7 @@ public final class Torch {
     public static void setThreads(int threads) {
         init();
         torch.set_num_threads(Math.max(1, threads));
+        BlasThreads.setThreads(threads);
     }
 
     /** libtorch's intra-op thread count. */

@@ -12,6 +12,7 @@ import semaim.model.SemAimModel;
 import semaim.model.StepOutput;
 import semaim.order.PatchOrder;
 import semaim.torch.Autocast;
+import semaim.torch.BlasThreads;
 import semaim.torch.Optimizers;
 import semaim.torch.Precision;
 import semaim.torch.Scope;
@@ -104,7 +105,11 @@ public final class TrainStep {
                 }
                 Tensor l = accumSteps == 1 ? out.loss() : out.loss().div(Tensors.scalar(accumSteps));
                 t2 = System.nanoTime();
-                l.backward();
+                try {
+                    l.backward();
+                } finally {
+                    BlasThreads.restore();   // in case a hook of the fused attention never ran (BlasThreads)
+                }
                 loss += out.loss().item_double() / accumSteps;
                 long t3 = System.nanoTime();
                 if (timings != null) {
