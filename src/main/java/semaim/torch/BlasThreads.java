@@ -47,8 +47,7 @@ public final class BlasThreads {
             return;
         }
         try {
-            Loader.load(openblas_full.class);
-            threads = Math.max(1, openblas_full.openblas_get_num_threads());
+            Loader.load(openblas_full.class);   // the thread count comes from setThreads, init's only caller
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             return;
         }
