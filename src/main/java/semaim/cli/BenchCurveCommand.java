@@ -1,7 +1,6 @@
 package semaim.cli;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,14 +102,12 @@ public final class BenchCurveCommand implements CommandErrors.Command {
     private CostCurve.Point point(String sweep, int x, int imageSize, int width, Path jsonl)
             throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench",
+        cmd.addAll(JavaCommand.semaim(List.of(), List.of("bench",
                 "--image-size", Integer.toString(imageSize), "--patch-size", Integer.toString(PATCH),
                 "--width", Integer.toString(width), "--depth", Integer.toString(depth),
                 "--heads", Integer.toString(width / HEAD_DIM), "--decoder-depth", Integer.toString(depth),
                 "--batch-size", Integer.toString(batchSize), "--warmup", Integer.toString(warmup),
-                "--steps", Integer.toString(steps), "--precision", precision));
+                "--steps", Integer.toString(steps), "--precision", precision)));
         LOG.info("{} {}: {} px, width {} ...", sweep, x, imageSize, width);
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String json = null;

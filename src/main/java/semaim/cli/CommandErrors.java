@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 
 import semaim.data.DataException;
 import semaim.io.RunLock;
+import semaim.torch.Distributed;
 import semaim.util.NonFiniteException;
 import semaim.util.TrainingException;
 
@@ -33,6 +34,8 @@ final class CommandErrors {
             return fail(command, ExitCodes.NON_FINITE, e);
         } catch (RunLock.BusyException e) {
             return fail(command, ExitCodes.BUSY, e);
+        } catch (Distributed.PeerFailureException e) {
+            return fail(command, ExitCodes.PEER_FAILED, e);
         } catch (IllegalArgumentException e) {
             return fail(command, ExitCodes.INVALID_CONFIG, e);
         } catch (IOException e) {

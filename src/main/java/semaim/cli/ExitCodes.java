@@ -21,6 +21,8 @@ public final class ExitCodes {
     public static final int NON_FINITE = 8;
     /** The run folder is in use by another semaim process (its lock names the holder). */
     public static final int BUSY = 9;
+    /** Another process of a multi-process run died, hung past --dist-timeout, or failed (the message names it). */
+    public static final int PEER_FAILED = 10;
     /** Stopped by Ctrl-C (SIGINT) after saving a checkpoint. */
     public static final int INTERRUPTED = 130;
     /** Stopped by SIGTERM after saving a checkpoint (the JVM's own code for a terminated process). */

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "SemAIM: semantic-aware autoregressive image modeling (AAAI 2024) on libtorch.",
         subcommands = {PretrainCommand.class, KnnCommand.class, LinprobeCommand.class, FinetuneCommand.class,
             AblateCommand.class, VisualizeCommand.class, ReportCommand.class, BenchCommand.class,
-            BenchCurveCommand.class, CommandLine.HelpCommand.class},
+            BenchCurveCommand.class, LaunchCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:unexpected error (a bug: the stack trace is printed)", "2:usage error",
             "3:invalid configuration", "4:data error (missing, empty, undecodable or oversized data)",
@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             "7:I/O error (disk full, permissions, output path not usable)",
             "8:a loss, feature or logit became NaN or infinite (nothing scored or saved)",
             "9:the run folder is in use by another semaim process",
+            "10:another process of a multi-process run died, hung or failed (named in the message)",
             "130:interrupted by Ctrl-C (checkpoint saved)", "143:terminated by SIGTERM (checkpoint saved)"},
         footer = {"", "Set SEMAIM_DEBUG=1 to print stack traces with error messages."})
 public final class Main implements Runnable {

@@ -24,6 +24,8 @@ import semaim.io.CheckpointFolders;
 import semaim.io.RunLock;
 import semaim.train.Checkpoint;
 import semaim.train.PretrainConfig;
+import semaim.torch.DistEnv;
+import semaim.torch.Distributed;
 import semaim.train.Pretrainer;
 
 /** {@code semaim pretrain}: SemAIM pre-training with checkpoints and exact resume. */
@@ -55,6 +57,9 @@ public final class PretrainCommand implements Callable<Integer> {
             description = "Continue a run: 'auto' takes the newest valid checkpoint in --output (damaged ones are skipped with a warning); or a checkpoint folder or run folder.")
     String resume;
 
+    @Mixin
+    DistOptions distOptions;
+
     @Option(names = "--overwrite",
             description = "Start afresh in an --output folder that already holds a run: its config, metrics, checkpoints, maps, report and eval results are deleted first.")
     boolean overwrite;
@@ -65,16 +70,24 @@ public final class PretrainCommand implements Callable<Integer> {
     }
 
     private int execute() throws IOException, ResumeException {
+        DistEnv env = distOptions.env();
+        if (env.multiProcess() && resume == null && output == null) {
+            throw new IllegalArgumentException("a multi-process run needs --output DIR (all ranks must name the same"
+                    + " run folder)");
+        }
         Path out = resume == null ? freshOutput() : resumeOutput();
         PretrainConfig cfg = null;
         if (resume == null) {
             cfg = options.over(PretrainConfig.recipe(recipe));
             validate(cfg);   // before anything is written
         }
-        try (RunLock lock = RunLock.acquire(out, LOG::warn)) {
+        // Rank 0 owns the run folder; the other ranks of a multi-process run only read from it.
+        try (RunLock lock = env.isMain() ? RunLock.acquire(out, LOG::warn) : null) {
             Path resumeFolder = null;
             if (resume == null) {
-                prepareFreshFolder(out);
+                if (env.isMain()) {
+                    prepareFreshFolder(out);
+                }
             } else {
                 resumeFolder = findCheckpoint(out);
                 Checkpoint.State state;
@@ -91,8 +104,15 @@ public final class PretrainCommand implements Callable<Integer> {
                 cfg = options.over(state.config());   // only runtime options (workers, device...) differ
                 validate(cfg);
             }
-            return train(cfg, out, resumeFolder);
+            return train(withDevice(cfg, DistOptions.deviceFor(cfg.run().device(), env)), out, resumeFolder, env);
         }
+    }
+
+    private static PretrainConfig withDevice(PretrainConfig c, String device) {
+        PretrainConfig.Run r = c.run();
+        return new PretrainConfig(c.data(), c.augment(), c.model(), c.target(), c.order(), c.optim(),
+                new PretrainConfig.Run(r.seed(), device, r.maxSteps(), r.checkpointEvery(), r.keepLast(),
+                        r.logEvery(), r.precision()));
     }
 
     private Path freshOutput() {
@@ -156,7 +176,7 @@ public final class PretrainCommand implements Callable<Integer> {
         LOG.warn("--overwrite: removed the earlier run in {}", out);
     }
 
-    private int train(PretrainConfig cfg, Path out, Path resumeFolder) throws IOException {
+    private int train(PretrainConfig cfg, Path out, Path resumeFolder, DistEnv env) throws IOException {
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -169,14 +189,21 @@ public final class PretrainCommand implements Callable<Integer> {
             }
         }, "semaim-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        Distributed dist = distOptions.join("pretrain", env, cfg.run().device());
         try {
             Pretrainer.Result r;
             try (ConsoleProgress progress = new ConsoleProgress(cfg.run().logEvery(), cfg.optim().epochs())) {
-                Pretrainer.Listener listener = vizEvery <= 0 ? progress
-                        : new MapsEveryEpochs(progress, cfg, out, vizEvery);
-                r = new Pretrainer(cfg, out, resumeFolder).run(stop::get, listener);
+                Pretrainer.Listener listener = !dist.isMain() ? new QuietListener()
+                        : vizEvery <= 0 ? progress : new MapsEveryEpochs(progress, cfg, out, vizEvery);
+                r = new Pretrainer(cfg, out, resumeFolder, dist, distOptions.bucketMb).run(stop::get, listener);
+            } catch (RuntimeException | IOException | Error e) {
+                dist.publishFailure(e.getMessage() == null ? e.toString() : e.getMessage());
+                throw e;
             }
-            report(r, out);
+            if (dist.isMain()) {
+                report(r, out);
+            }
+            dist.close();
             return r.stoppedEarly() ? ExitCodes.INTERRUPTED : ExitCodes.OK;
         } finally {
             try {
@@ -185,6 +212,26 @@ public final class PretrainCommand implements Callable<Integer> {
                 // the JVM is exiting (Ctrl-C or SIGTERM): the hook is running and waits for the latch below
             }
             finished.countDown();   // after the last line is printed, so a stopped run always says how to continue
+        }
+    }
+
+    /** The listener of ranks other than 0: they train silently, but say what goes wrong. */
+    private static final class QuietListener implements Pretrainer.Listener {
+        @Override
+        public void started(long doneSteps, long totalSteps, int stepsPerEpoch, String description) {}
+
+        @Override
+        public void step(long step, int epoch, double loss, double lr, double imagesPerSecond) {}
+
+        @Override
+        public void checkpoint(Path folder) {}
+
+        @Override
+        public void info(String message) {}
+
+        @Override
+        public void warn(String message) {
+            LOG.warn("{}", message);
         }
     }
 

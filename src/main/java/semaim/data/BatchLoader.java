@@ -22,11 +22,21 @@ import semaim.util.Rng;
  * {@code (seed, epoch)}, each sample's augmentation from {@code (seed, epoch, position in epoch)}. So batches do
  * not depend on thread timing, and resuming at (epoch, batch) reproduces the same data bit for bit. The last
  * incomplete batch of an epoch is dropped, as the reference does.
+ *
+ * <p>Data-parallel runs shard each global batch: with {@code worldSize} ranks of {@code batchSize} images, global
+ * batch {@code b} is positions {@code [b G, (b+1) G)} of the epoch's permutation ({@code G = batchSize x
+ * worldSize}) and rank {@code r} takes its {@code r}-th slice. The shards are disjoint, reshuffled every epoch from
+ * the shared seed, and a sample's augmentation depends on its position only: the images of a step are the same
+ * however many ranks share it, and one process with batch {@code 2b} sees exactly what two ranks with {@code b}
+ * see together (PyTorch's {@code DistributedSampler} deals positions round-robin instead; the set per step is the
+ * same, but a contiguous slice keeps one rank's batch equal to a single process's at {@code worldSize} 1).
  */
 public final class BatchLoader implements AutoCloseable {
     private final ImageSource source;
     private final Augmentation augmentation;
     private final int batchSize;
+    private final int rank;
+    private final int worldSize;
     private final long seed;
     private final int prefetch;
     private final boolean skipBadImages;
@@ -40,13 +50,25 @@ public final class BatchLoader implements AutoCloseable {
 
     public BatchLoader(ImageSource source, Augmentation augmentation, int batchSize, long seed, int workers,
             int prefetch, boolean skipBadImages, Consumer<String> warn) {
+        this(source, augmentation, batchSize, 0, 1, seed, workers, prefetch, skipBadImages, warn);
+    }
+
+    /** Rank {@code rank}'s shard of the global batches of {@code worldSize} ranks of {@code batchSize} each. */
+    public BatchLoader(ImageSource source, Augmentation augmentation, int batchSize, int rank, int worldSize,
+            long seed, int workers, int prefetch, boolean skipBadImages, Consumer<String> warn) {
         if (batchSize <= 0) {
             throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
         }
-        if (source.size() < batchSize) {
-            throw new IllegalArgumentException("the dataset has " + source.size() + " images, fewer than one batch of "
-                    + batchSize + " (lower --batch-size)");
+        if (worldSize < 1 || rank < 0 || rank >= worldSize) {
+            throw new IllegalArgumentException("rank " + rank + " is not in [0, " + worldSize + ")");
         }
+        if (source.size() < (long) batchSize * worldSize) {
+            throw new IllegalArgumentException("the dataset has " + source.size() + " images, fewer than one batch of "
+                    + batchSize + (worldSize > 1 ? " on each of " + worldSize + " processes" : "")
+                    + " (lower --batch-size)");
+        }
+        this.rank = rank;
+        this.worldSize = worldSize;
         if (source.channels() != augmentation.config().channels()) {
             throw new IllegalArgumentException("dataset has " + source.channels() + " channels but normalisation has "
                     + augmentation.config().channels() + " mean/std values");
@@ -66,9 +88,9 @@ public final class BatchLoader implements AutoCloseable {
         });
     }
 
-    /** Full batches per epoch (drop last). */
+    /** Full global batches per epoch (drop last): each rank gets this many batches of {@code batchSize}. */
     public int batchesPerEpoch() {
-        return source.size() / batchSize;
+        return source.size() / (batchSize * worldSize);
     }
 
     public int batchSize() {
@@ -147,7 +169,7 @@ public final class BatchLoader implements AutoCloseable {
         int[] labels = new int[batchSize];
         int[] indices = new int[batchSize];
         for (int k = 0; k < batchSize; k++) {
-            int position = b * batchSize + k;
+            int position = (b * worldSize + rank) * batchSize + k;
             int index = perm[position];
             DecodedImage img = null;
             for (int tries = 0; img == null; tries++) {

@@ -46,6 +46,43 @@ public final class Tensors {
         return AbstractTensor.create(data, shape);
     }
 
+    /** The tensors of a {@code std::vector<Tensor>} as a Java list (owning handles). */
+    public static java.util.List<Tensor> list(TensorVector v) {
+        java.util.List<Tensor> out = new java.util.ArrayList<>();
+        for (long i = 0; i < v.size(); i++) {
+            out.add(handle(v.get(i)));
+        }
+        return out;
+    }
+
+    /** A float64 CPU vector with a copy of {@code data}. */
+    public static Tensor doubles(double[] data) {
+        Torch.init();
+        return AbstractTensor.create(data, data.length);
+    }
+
+    /** An int64 CPU tensor with a copy of {@code data}. */
+    public static Tensor int64s(long[] data, long... shape) {
+        Torch.init();
+        return AbstractTensor.create(data, shape);
+    }
+
+    /** Copies a float64 tensor into a flat Java array in row-major order. */
+    public static double[] toDoubles(Tensor t) {
+        Tensor c = t.detach().to(torch.ScalarType.Double).cpu().contiguous();
+        double[] out = new double[Math.toIntExact(c.numel())];
+        c.data_ptr_double().get(out);
+        return out;
+    }
+
+    /** Copies an integer tensor into a flat Java array in row-major order. */
+    public static long[] toLongs(Tensor t) {
+        Tensor c = t.detach().to(torch.ScalarType.Long).cpu().contiguous();
+        long[] out = new long[Math.toIntExact(c.numel())];
+        c.data_ptr_long().get(out);
+        return out;
+    }
+
     /** A float32 CPU tensor built from a function of the flat index. */
     public static Tensor floats(long[] shape, java.util.function.IntToDoubleFunction valueAt) {
         long n = 1;

@@ -12,9 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.Tensor;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
@@ -64,13 +66,46 @@ public final class Checkpoint {
      * @param step          optimiser steps done
      * @param epoch         epoch to continue in
      * @param batchInEpoch  next micro-batch index of that epoch
-     * @param orderRng      state of the Java generator that draws orders
+     * @param orderRng      state of the Java generator that draws orders (rank 0's)
+     * @param worldSize     processes that trained the run (0 in checkpoints of single-process versions: 1)
+     * @param rankOrderRngs every rank's order generator, in rank order, when {@code worldSize > 1}; else null
      */
     public record State(int format, long step, int epoch, int batchInEpoch, long orderRng, double lastLoss,
-            PretrainConfig config, Map<String, String> provenance, Map<String, FileInfo> files) {}
+            PretrainConfig config, Map<String, String> provenance, Map<String, FileInfo> files, int worldSize,
+            long[] rankOrderRngs) {
+        /** A single-process state. */
+        public State(int format, long step, int epoch, int batchInEpoch, long orderRng, double lastLoss,
+                PretrainConfig config, Map<String, String> provenance, Map<String, FileInfo> files) {
+            this(format, step, epoch, batchInEpoch, orderRng, lastLoss, config, provenance, files, 1, null);
+        }
 
-    /** Writes a checkpoint into {@code dir/step-NNNNNNNN} atomically; returns its folder. */
+        /** The number of processes that wrote it (at least 1). */
+        public int processes() {
+            return Math.max(1, worldSize);
+        }
+
+        /** Rank {@code rank}'s order generator. */
+        public long orderRng(int rank) {
+            return rankOrderRngs == null ? orderRng : rankOrderRngs[rank];
+        }
+    }
+
+    /** The entry of rank {@code rank}'s libtorch generator in {@code torch-rng.safetensors}. */
+    static String rngEntry(int rank) {
+        return rank == 0 ? "cpu_generator" : "cpu_generator.rank" + rank;
+    }
+
+    /** Writes a single-process checkpoint (see {@link #write(Path, State, SemAimModel, AdamW, List)}). */
     public static Path write(Path dir, State state, SemAimModel model, AdamW optimizer) throws IOException {
+        return write(dir, state, model, optimizer, List.of(Torch.cpuRngState()));
+    }
+
+    /**
+     * Writes a checkpoint into {@code dir/step-NNNNNNNN} atomically; returns its folder. {@code rngStates}: the
+     * libtorch generator state of every rank, in rank order (one entry for a single process).
+     */
+    public static Path write(Path dir, State state, SemAimModel model, AdamW optimizer, List<Tensor> rngStates)
+            throws IOException {
         Files.createDirectories(dir);
         Path target = dir.resolve(CheckpointFolders.folderName(state.step()));
         if (Files.isDirectory(target) && CheckpointFolders.isValid(target)) {
@@ -90,7 +125,11 @@ public final class Checkpoint {
                 sleep(pause);
             }
             Optimizers.save(optimizer, tmp.resolve(OPTIMIZER));
-            SafeTensors.write(tmp.resolve(TORCH_RNG), Map.of("cpu_generator", Torch.cpuRngState()), Map.of());
+            Map<String, Tensor> rng = new LinkedHashMap<>();
+            for (int r = 0; r < rngStates.size(); r++) {
+                rng.put(rngEntry(r), rngStates.get(r));
+            }
+            SafeTensors.write(tmp.resolve(TORCH_RNG), rng, Map.of());
             if (pause > 0) {
                 sleep(pause);
             }
@@ -99,7 +138,8 @@ public final class Checkpoint {
                 files.put(f, CheckpointFolders.info(tmp.resolve(f)));
             }
             State complete = new State(CheckpointFolders.FORMAT, state.step(), state.epoch(), state.batchInEpoch(),
-                    state.orderRng(), state.lastLoss(), state.config(), state.provenance(), files);
+                    state.orderRng(), state.lastLoss(), state.config(), state.provenance(), files, state.worldSize(),
+                    state.rankOrderRngs());
             Files.writeString(tmp.resolve(STATE), GSON.toJson(complete), StandardCharsets.UTF_8);
             CheckpointFolders.sealState(tmp);
             if (Files.exists(target)) {
@@ -142,8 +182,17 @@ public final class Checkpoint {
 
     /** Loads weights, optimiser state and libtorch's generator from a validated checkpoint folder. */
     public static void restore(Path folder, SemAimModel model, AdamW optimizer) throws IOException {
+        restore(folder, model, optimizer, 0);
+    }
+
+    /** As {@link #restore(Path, SemAimModel, AdamW)}, with rank {@code rank}'s libtorch generator. */
+    public static void restore(Path folder, SemAimModel model, AdamW optimizer, int rank) throws IOException {
         ModelWeights.load(model, folder.resolve(MODEL), true);
         Optimizers.load(optimizer, folder.resolve(OPTIMIZER));
-        Torch.setCpuRngState(SafeTensors.read(folder.resolve(TORCH_RNG)).tensors().get("cpu_generator"));
+        Tensor rng = SafeTensors.read(folder.resolve(TORCH_RNG)).tensors().get(rngEntry(rank));
+        if (rng == null) {
+            throw new IOException(folder.resolve(TORCH_RNG) + " holds no generator state for rank " + rank);
+        }
+        Torch.setCpuRngState(rng);
     }
 }

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,6 +28,8 @@ import semaim.model.ModelConfig;
 import semaim.model.SemAimModel;
 import semaim.order.Orders;
 import semaim.order.PatchOrder;
+import semaim.torch.DataParallel;
+import semaim.torch.Distributed;
 import semaim.torch.Optimizers;
 import semaim.torch.Precision;
 import semaim.torch.Tensors;
@@ -74,6 +77,8 @@ public final class Pretrainer {
     private final PretrainConfig cfg;
     private final Path output;
     private final Path resumeFrom;
+    private final Distributed dist;
+    private final int bucketMb;
 
     // Built by setUp(), in the order that fixes every random draw (model initialisation after the seed).
     private ImageSource source;
@@ -89,6 +94,14 @@ public final class Pretrainer {
 
     /** {@code resumeFrom}: a validated checkpoint folder whose config is {@code cfg}, or null for a fresh run. */
     public Pretrainer(PretrainConfig cfg, Path output, Path resumeFrom) {
+        this(cfg, output, resumeFrom, Distributed.single(), DataParallel.DEFAULT_BUCKET_MB);
+    }
+
+    /**
+     * One rank of a data-parallel run over {@code dist} (every rank runs this with the same arguments; rank 0
+     * alone writes into {@code output}). {@code bucketMb}: the gradient all-reduce bucket size.
+     */
+    public Pretrainer(PretrainConfig cfg, Path output, Path resumeFrom, Distributed dist, int bucketMb) {
         List<String> problems = cfg.problems();
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", problems));
@@ -96,21 +109,29 @@ public final class Pretrainer {
         this.cfg = cfg;
         this.output = output;
         this.resumeFrom = resumeFrom;
+        this.dist = dist;
+        this.bucketMb = bucketMb;
     }
 
     public Result run(BooleanSupplier stopRequested, Listener listener) throws IOException {
         Path checkpoints = output.resolve(CheckpointFolders.CHECKPOINTS);
-        for (Path p : CheckpointFolders.removeTempFolders(checkpoints)) {   // frees the space a crash left taken
-            listener.warn("removed the half-written checkpoint " + p + " of an earlier run");
+        if (dist.isMain()) {
+            for (Path p : CheckpointFolders.removeTempFolders(checkpoints)) {   // frees the space a crash left taken
+                listener.warn("removed the half-written checkpoint " + p + " of an earlier run");
+            }
         }
         setUp();
         Position start = resumeFrom == null ? new Position(0, 0, 0) : resume(listener);
-        writeConfig();
+        if (dist.isMain()) {
+            writeConfig();
+        }
         int channels = source.channels();
+        int world = dist.worldSize();
+        int imagesPerStep = cfg.effectiveBatch() * world;   // batch x accumulation x processes, as the reference
         try (BatchLoader loader = new BatchLoader(source, new Augmentation(cfg.augmentConfig(channels,
-                mc.imageSize())), cfg.optim().batchSize(), cfg.run().seed(), cfg.data().workers(),
-                cfg.data().prefetch(), cfg.data().skipBadImages(), listener::warn);
-                MetricsLog metrics = new MetricsLog(output.resolve("metrics.jsonl"),
+                mc.imageSize())), cfg.optim().batchSize(), dist.rank(), world, cfg.run().seed(),
+                cfg.data().workers(), cfg.data().prefetch(), cfg.data().skipBadImages(), listener::warn);
+                MetricsLog metrics = !dist.isMain() ? null : new MetricsLog(output.resolve("metrics.jsonl"),
                         resumeFrom == null ? -1 : start.step())) {
             int accum = cfg.optim().accumSteps();
             int itersPerEpoch = loader.batchesPerEpoch();
@@ -126,7 +147,7 @@ public final class Pretrainer {
                 totalSteps = Math.min(totalSteps, cfg.run().maxSteps());
             }
             listener.started(start.step(), totalSteps, stepsPerEpoch, describe());
-            LrSchedule schedule = new LrSchedule(cfg.peakLr(), cfg.optim().minLr(), cfg.optim().warmupEpochs(),
+            LrSchedule schedule = new LrSchedule(peakLr(), cfg.optim().minLr(), cfg.optim().warmupEpochs(),
                     epochs);
 
             long step = start.step();
@@ -144,7 +165,12 @@ public final class Pretrainer {
                 while (micro < microPerEpoch && step < totalSteps) {
                     double lr = schedule.at(e + micro / (double) itersPerEpoch);
                     Optimizers.setLearningRate(optimizer, lr);
-                    TrainStep.Stats stats = trainStep.run(() -> nextImages(batches), null);   // Algorithm 1
+                    TrainStep.Stats local = trainStep.run(() -> nextImages(batches), null);   // Algorithm 1
+                    // One small all-reduce per step: the loss averaged over ranks, and whether any rank was asked
+                    // to stop (all ranks must stop after the same step, or the others would wait in the next one).
+                    double[] reduced = dist.sum(new double[] {local.loss(), stopRequested.getAsBoolean() ? 1 : 0});
+                    TrainStep.Stats stats = new TrainStep.Stats(reduced[0] / world, local.gradNorm());
+                    boolean stopNow = reduced[1] > 0;
                     if (!Double.isFinite(stats.loss())) {
                         throw new NonFiniteException("loss became " + stats.loss() + " at step " + (step + 1)
                                 + "; the last checkpoint (" + lastCheckpoint + ") is intact. Try a lower --blr.");
@@ -156,14 +182,13 @@ public final class Pretrainer {
                     }
                     lastLoss = stats.loss();
                     long now = System.nanoTime();
-                    double imagesPerSecond = throughput.add(cfg.effectiveBatch(), now,
-                            step % cfg.run().logEvery() == 0);
+                    double imagesPerSecond = throughput.add(imagesPerStep, now, step % cfg.run().logEvery() == 0);
+                    dist.progress(step);
                     listener.step(step, e, stats.loss(), lr, imagesPerSecond);
-                    if (step % cfg.run().logEvery() == 0 || step == totalSteps) {
+                    if (metrics != null && (step % cfg.run().logEvery() == 0 || step == totalSteps)) {
                         metrics.write(metricsLine(step, e + micro / (double) itersPerEpoch, stats, lr,
                                 imagesPerSecond, (now - begin) / 1e9));
                     }
-                    boolean stopNow = stopRequested.getAsBoolean();
                     boolean endOfEpoch = micro >= microPerEpoch;
                     if (stopNow || step == totalSteps || endOfEpoch
                             || (cfg.run().checkpointEvery() > 0 && step % cfg.run().checkpointEvery() == 0)) {
@@ -181,10 +206,13 @@ public final class Pretrainer {
                 }
             }
             double seconds = (System.nanoTime() - begin) / 1e9;
-            double overall = (step - start.step()) * (double) cfg.effectiveBatch() / Math.max(seconds, 1e-9);
+            double overall = (step - start.step()) * (double) imagesPerStep / Math.max(seconds, 1e-9);
             Result r = new Result(step, totalSteps, seconds, overall, firstLoss, lastLoss, lastCheckpoint, output,
                     stopped, loader.badImages());
-            writeSummary(r, step - start.step());
+            if (dist.isMain()) {
+                writeSummary(r, step - start.step());
+            }
+            dist.barrier();   // nobody leaves while rank 0 still writes (its peers would report it gone)
             return r;
         } catch (BatchLoader.UncheckedDataException e) {
             throw e.getCause();
@@ -201,27 +229,51 @@ public final class Pretrainer {
         model = new SemAimModel(mc, cfg.target());
         model.to(device, false);
         model.train(true);
+        dist.broadcastFromMain(Tensors.list(model.parameters()));   // DDP: every rank starts from rank 0's weights
+        if (dist.rank() > 0) {
+            Torch.manualSeed(cfg.run().seed() + dist.rank());   // the reference's seed + rank: own drop-path draws
+        }
         order = Orders.byName(cfg.order().name(), cfg.order().similarity());
-        orderRng = new Rng(cfg.run().seed() ^ 0x4F52_4445_52L);
+        orderRng = new Rng(orderSeed(cfg.run().seed(), dist.rank()));
         precision = cfg.run().precisionAsked().resolve(device);
-        trainStep = TrainStep.withAdamW(model, cfg.optim().weightDecay(), cfg.peakLr(), cfg.optim().beta1(),
+        trainStep = TrainStep.withAdamW(model, cfg.optim().weightDecay(), peakLr(), cfg.optim().beta1(),
                 cfg.optim().beta2(), cfg.optim().eps(), order, orderRng, cfg.optim().accumSteps(),
                 cfg.optim().clipGrad(), precision);
+        trainStep.averageGradientsOver(dist, bucketMb);
         optimizer = trainStep.optimizer();
         provenance = Provenance.of(source.description(), source.size());
         provenance.put("precision", precision.toString());
+        provenance.put("world_size", Integer.toString(dist.worldSize()));
+    }
+
+    /** Peak learning rate: blr x (batch x accumulation x processes) / 256, as the reference scales it. */
+    private double peakLr() {
+        return cfg.peakLr() * dist.worldSize();
+    }
+
+    /** The seed of rank {@code rank}'s order generator; rank 0's is the single-process one. */
+    static long orderSeed(long seed, int rank) {
+        long base = seed ^ 0x4F52_4445_52L;
+        return rank == 0 ? base : base + 0x9E3779B97F4A7C15L * rank;
     }
 
     /** Restores weights, optimiser, generators and data position from {@code resumeFrom}. */
     private Position resume(Listener listener) throws IOException {
         Checkpoint.State s = Checkpoint.read(resumeFrom);
+        if (s.processes() != dist.worldSize()) {
+            throw new TrainingException("the checkpoint " + resumeFrom + " was written by " + s.processes()
+                    + (s.processes() == 1 ? " process" : " processes") + " and resumes only with as many ("
+                    + (s.processes() == 1 ? "a single process" : "semaim launch --nproc-per-node/--nnodes giving "
+                    + s.processes()) + "): each rank's data shard and random generators are saved for that count,"
+                    + " not " + dist.worldSize());
+        }
         String images = s.provenance().get("dataset_images");
         if (images != null && Integer.parseInt(images) != source.size()) {
             throw new TrainingException("the checkpoint was trained on " + images + " images but "
                     + source.description() + " has " + source.size() + "; resume needs the same data");
         }
-        Checkpoint.restore(resumeFrom, model, optimizer);
-        orderRng.setState(s.orderRng());
+        Checkpoint.restore(resumeFrom, model, optimizer, dist.rank());
+        orderRng.setState(s.orderRng(dist.rank()));
         provenance = new LinkedHashMap<>(s.provenance());
         provenance.put("resumed_from", resumeFrom.toString());
         String before = provenance.getOrDefault("precision", "fp32");
@@ -238,11 +290,27 @@ public final class Pretrainer {
      * says so.
      */
     private Path saveCheckpoint(Path checkpoints, Position next, double loss, Path previous) throws IOException {
+        // Every rank's generators go into rank 0's checkpoint (a collective: all ranks call this at the same steps).
+        List<Tensor> rngStates = new ArrayList<>();
+        long[] orderRngs = null;
+        if (dist.enabled()) {
+            long[][] gathered = dist.allGather(RankState.pack(orderRng.state(), Torch.cpuRngState()));
+            orderRngs = new long[gathered.length];
+            for (int r = 0; r < gathered.length; r++) {
+                orderRngs[r] = RankState.orderRng(gathered[r]);
+                rngStates.add(RankState.torchRng(gathered[r]));
+            }
+        } else {
+            rngStates.add(Torch.cpuRngState());
+        }
+        if (!dist.isMain()) {
+            return previous;
+        }
         Path folder;
         try {
             folder = Checkpoint.write(checkpoints, new Checkpoint.State(CheckpointFolders.FORMAT, next.step(),
-                    next.epoch(), next.batchInEpoch(), orderRng.state(), loss, cfg, provenance, Map.of()), model,
-                    optimizer);
+                    next.epoch(), next.batchInEpoch(), orderRng.state(), loss, cfg, provenance, Map.of(),
+                    dist.worldSize(), orderRngs), model, optimizer, rngStates);
         } catch (IOException e) {
             String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason()
                     : e.getMessage();

@@ -13,6 +13,8 @@ import semaim.model.StepOutput;
 import semaim.order.PatchOrder;
 import semaim.torch.Autocast;
 import semaim.torch.BlasThreads;
+import semaim.torch.DataParallel;
+import semaim.torch.Distributed;
 import semaim.torch.Optimizers;
 import semaim.torch.Precision;
 import semaim.torch.Scope;
@@ -25,6 +27,8 @@ import semaim.util.Rng;
  * its loss (Eq. 7-12), and backward of the loss scaled by 1/accumSteps; then the global-norm clip and the AdamW
  * update. Native memory of the step is freed on return. Pre-training and {@code semaim bench} run this same code.
  * Under bf16 only the autoregressive pass runs in autocast; the order, the loss and the update stay in fp32.
+ * In a data-parallel run the last micro-batch's backward also averages the gradients over the ranks
+ * ({@link DataParallel}), so the clip and the update see the global mean gradient, identical on every rank.
  */
 public final class TrainStep {
     /** What one step measured: the mean loss over its micro-batches and the gradient norm before clipping. */
@@ -51,6 +55,7 @@ public final class TrainStep {
     private final double clipGrad;
     private final Precision precision;
     private final Device device;
+    private DataParallel dataParallel = DataParallel.none();
 
     /**
      * The step for {@code model} with the reference's AdamW: weight decay on matrices and the CLS token only
@@ -82,6 +87,19 @@ public final class TrainStep {
         this.device = model.device();
     }
 
+    /**
+     * Averages gradients over the ranks of {@code dist} from now on (c10d's DDP reducer, buckets of
+     * {@code bucketMb} MiB, overlapped with backward); a single process changes nothing.
+     */
+    public void averageGradientsOver(Distributed dist, int bucketMb) {
+        dataParallel = DataParallel.over(dist, trainable, bucketMb);
+    }
+
+    /** The trainable parameters, in optimiser-group order. */
+    public List<Tensor> trainable() {
+        return trainable;
+    }
+
     /** The optimiser (for the schedule, checkpoints and resume). */
     public AdamW optimizer() {
         return optimizer;
@@ -106,7 +124,7 @@ public final class TrainStep {
                 Tensor l = accumSteps == 1 ? out.loss() : out.loss().div(Tensors.scalar(accumSteps));
                 t2 = System.nanoTime();
                 try {
-                    l.backward();
+                    dataParallel.backward(l, a == accumSteps - 1);   // ranks average on the last micro-batch
                 } finally {
                     BlasThreads.restore();   // in case a hook of the fused attention never ran (BlasThreads)
                 }
