@@ -40,8 +40,15 @@ final class Cli {
      * {@code shellPrefix} (e.g. {@code "ulimit -f 100; "}) runs before it in bash when not null.
      */
     static Process start(List<String> jvmFlags, String shellPrefix, String... args) throws IOException {
+        return start(jvmFlags, shellPrefix, java.util.Map.of(), args);
+    }
+
+    /** As {@link #start(List, String, String...)}, with {@code env} added to the child's environment. */
+    static Process start(List<String> jvmFlags, String shellPrefix, java.util.Map<String, String> env,
+            String... args) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xss4m", "-cp", System.getProperty("java.class.path"),
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xss4m", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"),
                 "-Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("org.bytedeco.javacpp.cachedir",
                         Path.of(".javacpp-cache").toAbsolutePath().toString())));
         cmd.addAll(jvmFlags);
@@ -57,6 +64,7 @@ final class Cli {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("OMP_WAIT_POLICY", "passive");
         pb.environment().put("CI", "true");   // plain log lines, no progress bar
+        pb.environment().putAll(env);
         return pb.start();
     }
 }

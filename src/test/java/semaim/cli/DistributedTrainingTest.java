@@ -1,0 +1,187 @@
+package semaim.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import semaim.io.SafeTensors;
+import semaim.torch.Scope;
+import semaim.torch.Tensors;
+
+/**
+ * Data-parallel pre-training across real processes on this machine (c10d Gloo, FileStore rendezvous so no port is
+ * opened): the same weights as one process with the global batch, launch + resume, and a dead or hung rank.
+ */
+class DistributedTrainingTest {
+    /** A tiny model on the embedded data; raster order (no random draw) so 1 and 2 processes see the same order. */
+    private static final List<String> TINY = List.of("pretrain", "--image-size", "16", "--patch-size", "4",
+            "--width", "32", "--depth", "2", "--heads", "2", "--decoder-depth", "1", "--viz-every", "0",
+            "--log-every", "1", "--workers", "1");
+
+    private static List<String> args(List<String> base, String... more) {
+        List<String> a = new ArrayList<>(base);
+        a.addAll(List.of(more));
+        return a;
+    }
+
+    private static List<Process> startRanks(int world, Path store, List<String> args, String... jvm)
+            throws IOException {
+        List<Process> ranks = new ArrayList<>();
+        for (int r = 0; r < world; r++) {
+            List<String> flags = new ArrayList<>(List.of("-Dsemaim.threads=1"));
+            flags.addAll(List.of(jvm));
+            ranks.add(Cli.start(flags, null, Map.of("RANK", Integer.toString(r), "WORLD_SIZE",
+                    Integer.toString(world), "SEMAIM_RENDEZVOUS", "file:" + store, "OMP_NUM_THREADS", "1"),
+                    args.toArray(new String[0])));
+        }
+        return ranks;
+    }
+
+    private static String finish(Process p, int seconds) throws Exception {
+        byte[] out = p.getInputStream().readAllBytes();
+        assertTrue(p.waitFor(seconds, TimeUnit.SECONDS), "process did not end");
+        return new String(out, StandardCharsets.UTF_8);
+    }
+
+    private static Path checkpoint(Path run, int step) {
+        return run.resolve("checkpoints").resolve(String.format("step-%08d", step)).resolve("model.safetensors");
+    }
+
+    /** The largest absolute difference over every tensor of two weight files (which must hold the same names). */
+    private static double maxDiff(Path a, Path b) throws IOException {
+        return maxDiff(a, b, false);
+    }
+
+    /**
+     * As {@link #maxDiff(Path, Path)}; with {@code skipKeyBiases}, the attention key biases are left out. Their
+     * gradient is zero in exact arithmetic (a softmax does not change when the same number is added to every logit
+     * of a row, and a key bias adds q.b to all of them), so what libtorch computes for it is rounding noise, and
+     * AdamW, which divides by the gradient's own size, turns the noise's sign into steps of +-lr. Any other summation
+     * order (a batch split over two processes, another thread count) gives other noise: these entries differ by up to
+     * lr per step between two correct runs.
+     */
+    private static double maxDiff(Path a, Path b, boolean skipKeyBiases) throws IOException {
+        try (Scope s = Scope.open()) {
+            Map<String, Tensor> ta = SafeTensors.read(a).tensors(), tb = SafeTensors.read(b).tensors();
+            assertEquals(ta.keySet(), tb.keySet());
+            double max = 0;
+            for (String k : ta.keySet()) {
+                Tensor x = ta.get(k), y = tb.get(k);
+                if (skipKeyBiases && k.endsWith("attn.k.bias")) {
+                    continue;
+                }
+                if (skipKeyBiases && k.endsWith("attn.qkv.bias")) {   // [q | k | v]: compare q and v
+                    long w = x.size(0) / 3;
+                    max = Math.max(max, Tensors.maxAbsDiff(x.narrow(0, 0, w), y.narrow(0, 0, w)));
+                    x = x.narrow(0, 2 * w, w);
+                    y = y.narrow(0, 2 * w, w);
+                }
+                max = Math.max(max, Tensors.maxAbsDiff(x, y));
+            }
+            return max;
+        }
+    }
+
+    @Test
+    void twoProcessesWithBatchBEqualOneProcessWithBatch2B(@TempDir Path dir) throws Exception {
+        // A learning rate high enough that an un-averaged gradient moves the weights far beyond 1e-5 (checked by
+        // switching the all-reduce off: the ranks then end 1e-3 apart and the test fails).
+        List<String> common = args(TINY, "--order", "raster", "--blr", "0.05", "--warmup-epochs", "0",
+                "--max-steps", "5");
+        Path two = dir.resolve("two"), one = dir.resolve("one");
+        List<Process> ranks = startRanks(2, dir.resolve("store"), args(common, "--batch-size", "8", "--output",
+                two.toString()));
+        String log0 = finish(ranks.get(0), 180), log1 = finish(ranks.get(1), 60);
+        assertEquals(0, ranks.get(0).exitValue(), log0);
+        assertEquals(0, ranks.get(1).exitValue(), log1);
+        assertTrue(log0.contains("data-parallel: 2 processes"), log0);
+        assertTrue(!log1.contains("step 1/"), "only rank 0 reports progress: " + log1);
+
+        Cli.Outcome single = Cli.run(args(common, "--batch-size", "16", "--output", one.toString())
+                .toArray(new String[0]));
+        assertEquals(0, single.code(), single.err());
+        double diff = maxDiff(checkpoint(two, 5), checkpoint(one, 5), true);
+        System.out.printf("2 processes x batch 8 vs 1 process x batch 16, 5 steps: max |w diff| = %.3g"
+                + " (attention key biases, whose gradient is rounding noise, aside: %.3g)%n", diff,
+                maxDiff(checkpoint(two, 5), checkpoint(one, 5)));
+        assertTrue(diff <= 1e-5, "weights differ by " + diff);
+    }
+
+    @Test
+    void launchTrainsOneRunFolderAndResumesBitExactly(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run"), straight = dir.resolve("straight");
+        String store = "file:" + dir.resolve("store");
+        List<String> launch = List.of("launch", "--nproc-per-node", "2", "--rendezvous", store, "--");
+        List<String> train = args(TINY, "--batch-size", "8");
+
+        Cli.Outcome first = Cli.run(args(args(launch, train.toArray(new String[0])), "--max-steps", "6",
+                "--output", run.toString()).toArray(new String[0]));
+        assertEquals(0, first.code(), first.out() + first.err());
+        assertTrue(first.err().contains("[rank 0] ") && first.err().contains("step 6/6"),
+                "output is prefixed by rank: " + first.err());
+        assertTrue(Files.isDirectory(checkpoint(run, 6).getParent()));
+        try (var entries = Files.list(dir)) {
+            assertEquals(List.of("run"), entries.map(p -> p.getFileName().toString())
+                    .filter(n -> !n.equals("store")).toList(), "one run folder");
+        }
+        Cli.Outcome resumed = Cli.run(args(args(launch, train.toArray(new String[0])), "--max-steps", "9",
+                "--output", run.toString(), "--resume", "auto").toArray(new String[0]));
+        assertEquals(0, resumed.code(), resumed.out() + resumed.err());
+        assertTrue(resumed.err().contains("resumed from"), resumed.err());
+
+        Cli.Outcome whole = Cli.run(args(args(launch, train.toArray(new String[0])), "--max-steps", "9",
+                "--output", straight.toString()).toArray(new String[0]));
+        assertEquals(0, whole.code(), whole.out() + whole.err());
+        assertEquals(0.0, maxDiff(checkpoint(run, 9), checkpoint(straight, 9)), "resume is bit-exact");
+
+        // Another process count is refused with a message that says how to resume.
+        Cli.Outcome alone = Cli.run(args(train, "--max-steps", "12", "--output", run.toString(), "--resume", "auto")
+                .toArray(new String[0]));
+        assertEquals(ExitCodes.TRAINING, alone.code(), alone.err());
+        assertTrue(alone.err().contains("written by 2 processes"), alone.err());
+    }
+
+    @Test
+    void aKilledOrStoppedRankMakesTheOtherExitNamingIt(@TempDir Path dir) throws Exception {
+        for (String signal : List.of("KILL", "STOP")) {
+            List<Process> ranks = startRanks(2, dir.resolve("store-" + signal), args(TINY, "--batch-size", "8",
+                    "--dist-timeout", "8", "--max-steps", "100000", "--output", dir.resolve(signal).toString()));
+            Process r0 = ranks.get(0), r1 = ranks.get(1);
+            StringBuilder log = new StringBuilder();
+            try (var reader = r0.inputReader(StandardCharsets.UTF_8)) {
+                for (String line; (line = reader.readLine()) != null; ) {
+                    log.append(line).append('\n');
+                    if (line.contains("step 3/")) {
+                        break;
+                    }
+                }
+                long t0 = System.nanoTime();
+                new ProcessBuilder("kill", "-" + signal, Long.toString(r1.pid())).start().waitFor();
+                for (String line; (line = reader.readLine()) != null; ) {
+                    log.append(line).append('\n');
+                }
+                assertTrue(r0.waitFor(60, TimeUnit.SECONDS), "rank 0 still runs: " + log);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                System.out.printf("SIG%s of rank 1: rank 0 exited after %.1f s (timeout 8 s)%n", signal, seconds);
+                assertEquals(ExitCodes.PEER_FAILED, r0.exitValue(), log.toString());
+                assertTrue(log.toString().contains("rank 1"), "the message names rank 1: " + log);
+                assertTrue(seconds < 30, "exit within the timeout plus a margin, took " + seconds + " s");
+            } finally {
+                r1.destroyForcibly();
+                r0.destroyForcibly();
+            }
+        }
+    }
+}
