@@ -12,11 +12,14 @@ import org.slf4j.LoggerFactory;
 import com.google.gson.Gson;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import semaim.model.HeadType;
 import semaim.model.ModelConfig;
 import semaim.target.LossType;
 import semaim.target.TargetConfig;
+import semaim.torch.DistEnv;
+import semaim.torch.Distributed;
 import semaim.torch.Precision;
 import semaim.torch.Torch;
 import semaim.train.Bench;
@@ -56,6 +59,7 @@ public final class BenchCommand implements CommandErrors.Command {
     @Option(names = "--device", defaultValue = "cpu") String device;
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--output", paramLabel = "FILE", description = "Also append the JSON line to this file.") Path output;
+    @Mixin DistOptions distOptions;
 
     @Override
     public Integer call() {
@@ -85,7 +89,13 @@ public final class BenchCommand implements CommandErrors.Command {
             LOG.info("bench: {} ({} px, patch {}, width {}, depth {}, heads {}, decoder {}), batch {}, {} warm-up + {}"
                     + " timed steps", m.name(), m.imageSize(), m.patchSize(), m.width(), m.depth(), m.heads(),
                     m.decoderDepth(), batchSize, warmup, steps);
-            Bench.Result r = Bench.run(o, LOG::info);
+            DistEnv env = distOptions.env();
+            Distributed dist = distOptions.join("bench", env, DistOptions.deviceFor(device, env));
+            Bench.Result r = Bench.run(o, dist.isMain() ? LOG::info : m2 -> { }, dist);
+            dist.close();
+            if (!dist.isMain()) {
+                return ExitCodes.OK;
+            }
             String json = new Gson().toJson(r.json());
             System.out.println(json);
             if (output != null) {
@@ -111,5 +121,9 @@ public final class BenchCommand implements CommandErrors.Command {
         LOG.info("matmul peak fp32 {} GFLOPS, bf16 {} GFLOPS -> MFU {}", j.get("peak_fp32_gflops"),
                 j.get("peak_bf16_gflops"), j.get("mfu"));
         LOG.info("step split  {} ms; peak RSS {} MiB", j.get("split_ms"), j.get("peak_rss_mb"));
+        if (r.worldSize() > 1) {
+            LOG.info("{} processes, global batch {}: all-reduce of the gradients alone {} ms (overlapped with backward"
+                    + " in the step)", r.worldSize(), j.get("global_batch"), j.get("allreduce_ms"));
+        }
     }
 }

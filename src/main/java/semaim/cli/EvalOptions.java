@@ -2,6 +2,7 @@ package semaim.cli;
 
 import java.nio.file.Path;
 
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options shared by the evaluation commands. */
@@ -46,4 +47,7 @@ final class EvalOptions {
 
     @Option(names = "--output", paramLabel = "FILE", description = "Result JSON (default results/<command>-<date-time>.json).")
     Path output;
+
+    @Mixin
+    DistOptions dist;
 }

@@ -19,6 +19,8 @@ import semaim.io.ModelWeights;
 import semaim.io.Provenance;
 import semaim.model.ModelConfig;
 import semaim.model.VisionTransformer;
+import semaim.torch.DistEnv;
+import semaim.torch.Distributed;
 import semaim.torch.Precision;
 import semaim.torch.Torch;
 
@@ -33,10 +35,12 @@ final class Evaluation {
     final long startNanos = System.nanoTime();
 
     final Path resultFile;
+    final Distributed dist;   // the ranks sharing this evaluation (a single process without a launcher)
 
     Evaluation(EvalOptions options, String command, double dropPath) throws IOException {
         this.options = options;
-        this.resultFile = checkWritable(options.output != null ? options.output : Path.of("results", command + "-"
+        DistEnv env = options.dist.env();
+        this.resultFile = !env.isMain() ? null : checkWritable(options.output != null ? options.output : Path.of("results", command + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json"));
         this.data = EvalData.open(options.data, options.train, options.test, options.channels, options.trainLimit,
                 options.testLimit);
@@ -55,6 +59,12 @@ final class Evaluation {
         }
         LOG.info("train: {}", data.train().description());
         LOG.info("test:  {}", data.test().description());
+        this.dist = options.dist.join(command, env, DistOptions.deviceFor(options.device, env));
+    }
+
+    /** The device of this rank: {@code --device}, or {@code cuda:LOCAL_RANK} for {@code cuda} under a launcher. */
+    org.bytedeco.pytorch.Device device() {
+        return Torch.device(DistOptions.deviceFor(options.device, dist.env()));
     }
 
     /** The encoder: the checkpoint's weights, or a seeded random initialisation. */
@@ -78,7 +88,8 @@ final class Evaluation {
         Precision p = Precision.parse(options.precision).resolve(device);
         LOG.info("features in {}", p);
         try (Bar bar = new Bar("features", data.train().size() + data.test().size())) {
-            return semaim.eval.Protocols.features(encoder, data, device, batchSize, p, n -> bar.stepTo(n, null));
+            return semaim.eval.Protocols.features(encoder, data, device, batchSize, p, dist,
+                    n -> bar.stepTo(n, null));
         }
     }
 
@@ -95,8 +106,19 @@ final class Evaluation {
         return sb.toString();
     }
 
-    /** Writes {@code metrics} with provenance to the result file; returns its path. */
+    /**
+     * Writes {@code metrics} with provenance to the result file; returns its path. In a multi-process run only rank 0
+     * writes (the others return null), and every rank then leaves the process group.
+     */
     Path writeResult(String command, Map<String, Object> settings, Map<String, Object> metrics) throws IOException {
+        if (!dist.isMain()) {
+            dist.close();
+            return null;
+        }
+        if (dist.enabled()) {
+            settings = new LinkedHashMap<>(settings);
+            settings.put("processes", dist.worldSize());
+        }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("command", command);
         out.put("metrics", metrics);
@@ -122,6 +144,7 @@ final class Evaluation {
         Path file = resultFile;
         Files.writeString(file, Json.toJson(out), StandardCharsets.UTF_8);
         LOG.info("result: {}", file);
+        dist.close();
         return file;
     }
 

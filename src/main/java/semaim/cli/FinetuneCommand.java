@@ -56,19 +56,22 @@ public final class FinetuneCommand implements CommandErrors.Command {
             Evaluation ev = new Evaluation(options, options.checkpoint == null ? "finetune-scratch" : "finetune", dropPath);
             int classes = Evaluation.classes(ev.data);
             VisionTransformer model = ev.encoder(pool, classes);
-            var device = Torch.device(options.device);
+            var device = ev.device();
             model.to(device, false);
             FineTuner.Options o = new FineTuner.Options(epochs, batchSize, blr, minLr,
                     warmupEpochs != null ? warmupEpochs : Math.min(5, epochs / 5.0), weightDecay, layerDecay,
                     smoothing, mixup, cutmix, mixProb, switchProb, cropScaleMin, randAugment, reprob, options.seed, workers);
             Path dir = weightsDir != null ? weightsDir : Path.of("results", "finetune-weights-"
                     + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-            java.nio.file.Files.createDirectories(dir);
+            if (ev.dist.isMain()) {
+                java.nio.file.Files.createDirectories(dir);
+            }
             FineTuner.Result r;
             Bar[] holder = {null};
             try {
                 r = FineTuner.run(model, ev.data.train(), ev.data.test(), o, device, dir,
-                        Provenance.of(ev.data.train().description(), ev.data.train().size()), new FineTuner.Listener() {
+                        Provenance.of(ev.data.train().description(), ev.data.train().size()), ev.dist,
+                        new FineTuner.Listener() {
                             @Override
                             public void started(int totalSteps) {
                                 holder[0] = new Bar("finetune", totalSteps);

@@ -41,9 +41,13 @@ public final class KnnCommand implements CommandErrors.Command {
             Torch.init();
             Evaluation ev = new Evaluation(options, "knn", 0.0);
             VisionTransformer enc = ev.encoder(pool, 0);
-            var device = Torch.device(options.device);
+            var device = ev.device();
             enc.to(device, false);
-            Features.Set[] f = ev.features(enc, device, batchSize);
+            Features.Set[] f = ev.features(enc, device, batchSize);   // shared among the ranks of a launch
+            if (!ev.dist.isMain()) {
+                ev.writeResult("knn", Map.of(), Map.of());   // rank 0 scores and writes; this leaves the group
+                return ExitCodes.OK;
+            }
             Map<Integer, Knn.Accuracy> acc = Knn.evaluate(f[0], f[1], ks, temperature, chunk);
             Map<String, Object> metrics = new LinkedHashMap<>();
             acc.forEach((k, a) -> {

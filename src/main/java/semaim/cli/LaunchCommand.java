@@ -23,7 +23,7 @@ import semaim.torch.DistEnv;
  * of them when one fails, so no process is left behind.
  */
 @Command(name = "launch", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run a command (pretrain, knn, linprobe, finetune) in several processes, as torchrun does.",
+        description = {"Run a command (pretrain, knn, linprobe, finetune, bench) in several processes, as torchrun does.",
             "Each process gets RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR and MASTER_PORT and an equal"
                     + " share of the cores; rank 0 writes the results. On several machines, run the same launch on"
                     + " each with its --node-rank."},
@@ -65,7 +65,7 @@ public final class LaunchCommand implements Callable<Integer> {
     @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "The semaim command and its options (after --).")
     List<String> command;
 
-    private static final List<String> COMMANDS = List.of("pretrain", "knn", "linprobe", "finetune");
+    private static final List<String> COMMANDS = List.of("pretrain", "knn", "linprobe", "finetune", "bench");
 
     @Override
     public Integer call() {

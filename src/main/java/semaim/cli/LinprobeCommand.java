@@ -36,12 +36,12 @@ public final class LinprobeCommand implements CommandErrors.Command {
             Torch.init();
             Evaluation ev = new Evaluation(options, "linprobe", 0.0);
             VisionTransformer enc = ev.encoder(pool, 0);
-            var device = Torch.device(options.device);
+            var device = ev.device();
             enc.to(device, false);
             Features.Set[] f = ev.features(enc, device, 256);
             LinearProbe.Result r;
             try (Bar bar = new Bar("linprobe", epochs)) {
-                r = LinearProbe.train(f[0], f[1], epochs, batchSize, blr, warmupEpochs, options.seed,
+                r = LinearProbe.train(f[0], f[1], epochs, batchSize, blr, warmupEpochs, options.seed, ev.dist,
                         e -> bar.stepTo(e, null));
             }
             LOG.info("linear probe: top-1 {}%, top-5 {}%", String.format("%.2f", r.top1()), String.format("%.2f", r.top5()));

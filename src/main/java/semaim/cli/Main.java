@@ -25,6 +25,12 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        String rank = System.getenv("RANK");
+        if (rank != null && !rank.isBlank() && !rank.trim().equals("0")) {
+            // Ranks other than 0 of a multi-process run print only warnings and errors: rank 0 speaks for the run.
+            // (slf4j-simple reads this when the first logger is made, which happens after this line.)
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
         System.exit(run(args));
     }
 

@@ -12,6 +12,7 @@ import semaim.data.EvalTransform;
 import semaim.data.ImageSource;
 import semaim.model.VisionTransformer;
 import semaim.torch.Autocast;
+import semaim.torch.Distributed;
 import semaim.torch.Precision;
 import semaim.torch.Scope;
 import semaim.torch.Tensors;
@@ -40,14 +41,26 @@ public final class Features {
     /** As above, the encoder running under {@code precision}'s autocast (features returned in fp32). */
     public static Set extract(VisionTransformer encoder, ImageSource source, EvalTransform transform, Device device,
             int batchSize, Precision precision, LongConsumer progress) throws IOException {
+        return extract(encoder, source, transform, device, batchSize, precision, Distributed.single(), progress);
+    }
+
+    /**
+     * As above, shared by the ranks of {@code dist}: rank r encodes the r-th contiguous slice of the images, and
+     * every rank receives all features, in the dataset's order. {@code progress} is told this rank's count scaled
+     * to the whole set.
+     */
+    public static Set extract(VisionTransformer encoder, ImageSource source, EvalTransform transform, Device device,
+            int batchSize, Precision precision, Distributed dist, LongConsumer progress) throws IOException {
         boolean wasTraining = encoder.is_training();
         encoder.eval();
         int n = source.size(), d = encoder.featureDim(), c = source.channels(), s = transform.size();
+        int world = dist.worldSize();
+        int lo = (int) ((long) n * dist.rank() / world), hi = (int) ((long) n * (dist.rank() + 1) / world);
         float[] out = new float[n * d];
         int[] labels = new int[n];
         try {
-            for (int start = 0; start < n; start += batchSize) {
-                int b = Math.min(batchSize, n - start);
+            for (int start = lo; start < hi; start += batchSize) {
+                int b = Math.min(batchSize, hi - start);
                 float[] px = new float[b * c * s * s];
                 for (int k = 0; k < b; k++) {
                     DecodedImage img = source.load(start + k);
@@ -69,12 +82,33 @@ public final class Features {
                     }
                     System.arraycopy(values, 0, out, start * d, b * d);
                 }
-                progress.accept(start + b);
+                progress.accept(Math.min(n, (long) (start + b - lo) * world));
             }
         } finally {
             encoder.train(wasTraining);
         }
+        if (dist.enabled()) {
+            gather(dist, out, labels, lo, hi, d);
+        }
         int classes = Math.max(source.classNames().size(), 1 + java.util.Arrays.stream(labels).max().orElse(0));
         return new Set(out, n, d, labels, classes);
+    }
+
+    /** Fills {@code out} and {@code labels} with every rank's slice (this rank holds rows lo..hi). */
+    private static void gather(Distributed dist, float[] out, int[] labels, int lo, int hi, int d) {
+        try (Scope scope = Scope.open()) {
+            int m = hi - lo;
+            Tensor mine = Tensors.floats(java.util.Arrays.copyOfRange(out, lo * d, hi * d), m, d);
+            float[] all = Tensors.toFloats(dist.allGatherRows(mine));
+            System.arraycopy(all, 0, out, 0, out.length);
+            long[] myLabels = new long[m];
+            for (int i = 0; i < m; i++) {
+                myLabels[i] = labels[lo + i];
+            }
+            long[] allLabels = Tensors.toLongs(dist.allGatherRows(Tensors.int64s(myLabels, m, 1)));
+            for (int i = 0; i < labels.length; i++) {
+                labels[i] = (int) allLabels[i];
+            }
+        }
     }
 }

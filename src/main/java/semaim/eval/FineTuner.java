@@ -21,6 +21,8 @@ import semaim.data.ImageSource;
 import semaim.data.RandAugment;
 import semaim.io.ModelWeights;
 import semaim.model.VisionTransformer;
+import semaim.torch.DataParallel;
+import semaim.torch.Distributed;
 import semaim.torch.Nn;
 import semaim.torch.Optimizers;
 import semaim.torch.Scope;
@@ -64,6 +66,17 @@ public final class FineTuner {
 
     public static Result run(VisionTransformer model, ImageSource train, ImageSource test, Options o, Device device,
             Path outDir, Map<String, String> provenance, Listener listener) throws IOException {
+        return run(model, train, test, o, device, outDir, provenance, Distributed.single(), listener);
+    }
+
+    /**
+     * As above, data-parallel over the ranks of {@code dist}, as the reference under DDP: rank 0's initial weights
+     * everywhere, each rank trains on its shard of every global batch ({@code batchSize x ranks}, which the learning
+     * rate scales with), gradients averaged during backward, the held-out set shared for evaluation; rank 0 alone
+     * writes the weights.
+     */
+    public static Result run(VisionTransformer model, ImageSource train, ImageSource test, Options o, Device device,
+            Path outDir, Map<String, String> provenance, Distributed dist, Listener listener) throws IOException {
         if (o.epochs() <= 0 || o.batchSize() <= 0 || !(o.blr() > 0) || !(o.blr() * o.batchSize() / 256 <= Float.MAX_VALUE)
                 || !(o.minLr() >= 0) || !(o.warmupEpochs() >= 0) || o.warmupEpochs() > o.epochs()) {
             throw new IllegalArgumentException("fine-tuning needs epochs > 0, batch size > 0, --blr > 0 with a learning"
@@ -75,7 +88,11 @@ public final class FineTuner {
         Map<String, Tensor> named = new LinkedHashMap<>(Nn.namedParameters(model));
         named.values().removeIf(p -> !p.requires_grad());
         LayerDecay.Groups groups = LayerDecay.of(named, model.config().depth(), o.weightDecay(), o.layerDecay());
-        double lr = o.blr() * o.batchSize() / 256.0;
+        int world = dist.worldSize();
+        dist.broadcastFromMain(Tensors.list(model.parameters()));
+        DataParallel dp = DataParallel.over(dist, new ArrayList<>(named.values()), DataParallel.DEFAULT_BUCKET_MB,
+                /* findUnused: the final norm is unused under mean pooling */ true);
+        double lr = o.blr() * o.batchSize() * world / 256.0;
         AdamW opt = Optimizers.adamW(groups.groups(), lr, 0.9, 0.999, 1e-8);
         LrSchedule schedule = new LrSchedule(lr, o.minLr(), o.warmupEpochs(), o.epochs());
         AugmentConfig aug = new AugmentConfig(size, o.cropScaleMin(), 1.0, 3.0 / 4, 4.0 / 3, 0.5,
@@ -89,8 +106,8 @@ public final class FineTuner {
         double[] lastAcc = {0, 0};
         Path bestFile = outDir.resolve("best.safetensors"), lastFile = outDir.resolve("last.safetensors");
         Augmentation augmentation = new Augmentation(aug, o.randAugment() ? RandAugment.reference() : null);
-        try (BatchLoader loader = new BatchLoader(train, augmentation, o.batchSize(), o.seed(), o.workers(), 4,
-                false, m -> { })) {
+        try (BatchLoader loader = new BatchLoader(train, augmentation, o.batchSize(), dist.rank(), world, o.seed(),
+                o.workers(), 4, false, m -> { })) {
             int steps = loader.batchesPerEpoch();
             listener.started(steps * o.epochs());
             int step = 0;
@@ -100,7 +117,8 @@ public final class FineTuner {
                 Iterator<BatchLoader.Batch> it = loader.epoch(epoch, 0);
                 for (int s = 0; s < steps; s++) {
                     BatchLoader.Batch b = it.next();
-                    Rng rng = new Rng(o.seed() * 1_000_003L + (long) epoch * 65_537 + s);
+                    Rng rng = new Rng(o.seed() * 1_000_003L + (long) epoch * 65_537 + s
+                            + 0x9E3779B97F4A7C15L * dist.rank());   // each rank its own erasing and mixing
                     float[] px = b.images();
                     for (int i = 0; i < o.batchSize(); i++) {
                         erasing.apply(px, i, channels, size, rng);
@@ -113,9 +131,9 @@ public final class FineTuner {
                         Tensor t = Tensors.floats(target, o.batchSize(), classes).to(device, torch.ScalarType.Float);
                         Tensor loss = Losses.softCrossEntropy(model.forward(x), t);
                         opt.zero_grad();
-                        loss.backward();
+                        dp.backward(loss, true);
                         opt.step();
-                        double l = loss.item_double();
+                        double l = dist.sum(new double[] {loss.item_double()})[0] / world;
                         if (!Double.isFinite(l)) {
                             throw new NonFiniteException("fine-tuning loss became " + l + " at epoch "
                                     + (epoch + 1) + "; try a lower --blr");
@@ -124,17 +142,21 @@ public final class FineTuner {
                         listener.step(++step, l, stepLr);
                     }
                 }
-                lastAcc = accuracy(model, test, evalTransform, device, 256);
+                lastAcc = accuracy(model, test, evalTransform, device, 256, dist);
                 history.add(new double[] {epoch + 1, lossSum / steps, lastAcc[0], lastAcc[1]});
                 listener.epoch(epoch + 1, lastAcc[0], lastAcc[1], lossSum / steps);
                 Map<String, String> meta = new LinkedHashMap<>(provenance);
                 meta.put("epoch", Integer.toString(epoch + 1));
                 meta.put("top1", Double.toString(lastAcc[0]));
-                ModelWeights.save(model, lastFile, meta);
+                if (dist.isMain()) {
+                    ModelWeights.save(model, lastFile, meta);
+                }
                 if (lastAcc[0] > best) {
                     best = lastAcc[0];
                     bestEpoch = epoch + 1;
-                    ModelWeights.save(model, bestFile, meta);
+                    if (dist.isMain()) {
+                        ModelWeights.save(model, bestFile, meta);
+                    }
                 }
             }
         }
@@ -144,13 +166,21 @@ public final class FineTuner {
     /** Top-1 and top-5 accuracy (percent) of {@code model} on {@code test}, eval mode, no gradient. */
     public static double[] accuracy(VisionTransformer model, ImageSource test, EvalTransform transform, Device device,
             int batchSize) throws IOException {
+        return accuracy(model, test, transform, device, batchSize, Distributed.single());
+    }
+
+    /** As above, each rank of {@code dist} scoring a contiguous slice of {@code test}; the hits are summed. */
+    public static double[] accuracy(VisionTransformer model, ImageSource test, EvalTransform transform, Device device,
+            int batchSize, Distributed dist) throws IOException {
         boolean wasTraining = model.is_training();
         model.eval();
         long top1 = 0, top5 = 0;
-        int c = test.channels(), s = transform.size();
+        int c = test.channels(), s = transform.size(), n = test.size();
+        int lo = (int) ((long) n * dist.rank() / dist.worldSize());
+        int hi = (int) ((long) n * (dist.rank() + 1) / dist.worldSize());
         try {
-            for (int start = 0; start < test.size(); start += batchSize) {
-                int b = Math.min(batchSize, test.size() - start);
+            for (int start = lo; start < hi; start += batchSize) {
+                int b = Math.min(batchSize, hi - start);
                 float[] px = new float[b * c * s * s];
                 int[] labels = new int[b];
                 for (int k = 0; k < b; k++) {
@@ -167,6 +197,7 @@ public final class FineTuner {
         } finally {
             model.train(wasTraining);
         }
-        return new double[] {100.0 * top1 / test.size(), 100.0 * top5 / test.size()};
+        double[] hits = dist.sum(new double[] {top1, top5});
+        return new double[] {100.0 * hits[0] / n, 100.0 * hits[1] / n};
     }
 }

@@ -11,6 +11,8 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.SGD;
 import org.bytedeco.pytorch.Tensor;
 
+import semaim.torch.DataParallel;
+import semaim.torch.Distributed;
 import semaim.torch.Nn;
 import semaim.torch.Optimizers;
 import semaim.torch.Scope;
@@ -55,6 +57,18 @@ public final class LinearProbe {
     /** {@code onEpoch} receives the epoch number after each epoch. */
     public static Result train(Features.Set train, Features.Set test, int epochs, int batchSize, double blr,
             double warmupEpochs, long seed, IntConsumer onEpoch) {
+        return train(train, test, epochs, batchSize, blr, warmupEpochs, seed, Distributed.single(), onEpoch);
+    }
+
+    /**
+     * As above, data-parallel over the ranks of {@code dist} (every rank holds all features): each global batch of
+     * {@code batchSize x ranks} features is split among the ranks, gradients are averaged (DDP), and the learning
+     * rate scales with the global batch, as the reference's {@code eff_batch_size}. BatchNorm normalises each rank's
+     * batch with its own statistics, as the reference's (non-synchronised) BatchNorm1d under DDP; rank 0's running
+     * statistics are used for testing.
+     */
+    public static Result train(Features.Set train, Features.Set test, int epochs, int batchSize, double blr,
+            double warmupEpochs, long seed, Distributed dist, IntConsumer onEpoch) {
         if (epochs <= 0 || batchSize <= 0 || !(blr > 0) || !(blr * batchSize / 256.0 <= Float.MAX_VALUE)
                 || !(warmupEpochs >= 0) || warmupEpochs > epochs) {
             throw new IllegalArgumentException("linear probe needs epochs > 0, batch size > 0, --blr > 0 with a"
@@ -64,14 +78,17 @@ public final class LinearProbe {
         int classes = Math.max(train.classes(), test.classes());
         Torch.manualSeed(seed);
         Head head = new Head(train.dim(), classes);
-        double lr = blr * batchSize / 256.0;
+        int world = dist.worldSize();
+        double lr = blr * batchSize * world / 256.0;
         List<Tensor> params = new ArrayList<>(Nn.namedParameters(head).values());
+        dist.broadcastFromMain(params);
+        DataParallel dp = DataParallel.over(dist, params, DataParallel.DEFAULT_BUCKET_MB);
         SGD sgd = Optimizers.sgd(params, lr, 0.9, 0.0);
         LrSchedule schedule = new LrSchedule(lr, 0.0, warmupEpochs, epochs);
-        int steps = train.rows() / batchSize;
+        int steps = train.rows() / (batchSize * world);
         if (steps == 0) {
             throw new IllegalArgumentException("fewer training features (" + train.rows() + ") than one batch ("
-                    + batchSize + ")");
+                    + batchSize + (world > 1 ? " on each of " + world + " processes" : "") + ")");
         }
         Rng rng = new Rng(seed);
         List<double[]> history = new ArrayList<>();
@@ -93,7 +110,7 @@ public final class LinearProbe {
                 float[] x = new float[batchSize * train.dim()];
                 int[] y = new int[batchSize];
                 for (int k = 0; k < batchSize; k++) {
-                    int r = order[s * batchSize + k];
+                    int r = order[(s * world + dist.rank()) * batchSize + k];
                     System.arraycopy(train.values(), r * train.dim(), x, k * train.dim(), train.dim());
                     y[k] = train.labels()[r];
                 }
@@ -102,9 +119,9 @@ public final class LinearProbe {
                     Tensor loss = Losses.softCrossEntropy(logits,
                             Tensors.floats(Losses.smoothOneHot(y, classes, 0.0), batchSize, classes));
                     sgd.zero_grad();
-                    loss.backward();
+                    dp.backward(loss, true);
                     sgd.step();
-                    double l = loss.item_double();
+                    double l = dist.sum(new double[] {loss.item_double()})[0] / world;
                     if (!Double.isFinite(l)) {
                         throw new NonFiniteException("linear-probe loss became " + l + " at epoch " + (epoch + 1)
                                 + "; try a lower --blr");
@@ -112,6 +129,7 @@ public final class LinearProbe {
                     lossSum += l;
                 }
             }
+            dist.broadcastFromMain(Tensors.list(head.buffers()));   // rank 0's BatchNorm statistics everywhere
             double[] acc = accuracy(head, test);
             history.add(new double[] {epoch + 1, lossSum / steps, acc[0], acc[1]});
             onEpoch.accept(epoch + 1);

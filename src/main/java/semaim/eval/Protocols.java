@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.Device;
 
 import semaim.data.EvalTransform;
 import semaim.model.VisionTransformer;
+import semaim.torch.Distributed;
 import semaim.torch.Precision;
 
 /** The frozen-encoder protocols on a train/test pair, for commands and the ablation grid alike. */
@@ -23,10 +24,17 @@ public final class Protocols {
     /** As above under {@code precision} (resolved: FP32 or BF16). */
     public static Features.Set[] features(VisionTransformer encoder, EvalData data, Device device, int batchSize,
             Precision precision, LongConsumer progress) throws IOException {
+        return features(encoder, data, device, batchSize, precision, Distributed.single(), progress);
+    }
+
+    /** As above, the images shared among the ranks of {@code dist}; every rank receives all features. */
+    public static Features.Set[] features(VisionTransformer encoder, EvalData data, Device device, int batchSize,
+            Precision precision, Distributed dist, LongConsumer progress) throws IOException {
         EvalTransform t = EvalTransform.standard(encoder.config().imageSize(), data.train().channels());
-        Features.Set train = Features.extract(encoder, data.train(), t, device, batchSize, precision, progress);
+        Features.Set train = Features.extract(encoder, data.train(), t, device, batchSize, precision, dist,
+                progress);
         int offset = train.rows();
-        Features.Set test = Features.extract(encoder, data.test(), t, device, batchSize, precision,
+        Features.Set test = Features.extract(encoder, data.test(), t, device, batchSize, precision, dist,
                 n -> progress.accept(offset + n));
         return new Features.Set[] {train, test};
     }

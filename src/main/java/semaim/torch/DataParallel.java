@@ -42,7 +42,7 @@ public final class DataParallel {
         params = null;
     }
 
-    private DataParallel(Distributed dist, List<Tensor> parameters, long bucketBytes) {
+    private DataParallel(Distributed dist, List<Tensor> parameters, long bucketBytes, boolean findUnused) {
         this.dist = dist;
         this.params = new TensorVector(parameters.toArray(new Tensor[0]));
         SizeTVector caps = new SizeTVector(2);
@@ -54,7 +54,7 @@ public final class DataParallel {
         }
         T_SizeTVectorVectorSizeTVector_T assignment = torch.compute_bucket_assignment_by_size(params, caps);
         SizeTVectorVector buckets = reversed(assignment.get0());   // DDP reverses: backward runs last layer first
-        this.reducer = new Reducer(params, buckets, dist.group(), sparse, bucketBytes, /* find_unused */ false,
+        this.reducer = new Reducer(params, buckets, dist.group(), sparse, bucketBytes, findUnused,
                 /* gradient_as_bucket_view */ false, new SizeTStringMap(), Math.min(FIRST_BUCKET_BYTES, bucketBytes),
                 /* skip_all_reduce_unused_params */ false, /* use_python_reducer */ false);
     }
@@ -69,13 +69,22 @@ public final class DataParallel {
      * of {@code dist}; {@link #none()} for a single process.
      */
     public static DataParallel over(Distributed dist, List<Tensor> parameters, int bucketMb) {
+        return over(dist, parameters, bucketMb, false);
+    }
+
+    /**
+     * As above; with {@code findUnused} (DDP's {@code find_unused_parameters}) some parameters may get no gradient
+     * in a step (e.g. the final norm of an encoder fine-tuned with mean pooling): backward's graph is walked once per
+     * step to mark them ready.
+     */
+    public static DataParallel over(Distributed dist, List<Tensor> parameters, int bucketMb, boolean findUnused) {
         if (!dist.enabled()) {
             return NONE;
         }
         if (bucketMb <= 0) {
             throw new IllegalArgumentException("--bucket-mb must be positive, got " + bucketMb);
         }
-        return new DataParallel(dist, parameters, (long) bucketMb << 20);
+        return new DataParallel(dist, parameters, (long) bucketMb << 20, findUnused);
     }
 
     private static SizeTVectorVector reversed(SizeTVectorVector v) {

@@ -384,6 +384,31 @@ public final class Distributed implements AutoCloseable {
         }
     }
 
+    /**
+     * The median time in milliseconds of an all-reduce of {@code floats} fp32 values (what data-parallel training
+     * moves per step, without the overlap with backward), over {@code reps} repetitions after one warm-up.
+     */
+    public double timeAllReduce(long floats, int reps) {
+        if (!enabled()) {
+            return 0;
+        }
+        try (Scope s = Scope.open()) {
+            Tensor t = torch.zeros(floats).to(commDevice, torch.ScalarType.Float);
+            group.allreduce(new TensorVector(t))._wait();
+            double[] ms = new double[reps];
+            for (int i = 0; i < reps; i++) {
+                barrier();
+                long t0 = System.nanoTime();
+                group.allreduce(new TensorVector(t))._wait();
+                ms[i] = (System.nanoTime() - t0) / 1e6;
+            }
+            java.util.Arrays.sort(ms);
+            return ms[reps / 2];
+        } catch (RuntimeException e) {
+            throw peerFailure("timing the all-reduce", e);
+        }
+    }
+
     /** Waits until every rank gets here. */
     public void barrier() {
         if (!enabled()) {

@@ -16,8 +16,11 @@ import semaim.model.SemAimModel;
 import semaim.order.Orders;
 import semaim.order.SimilarityKind;
 import semaim.target.TargetConfig;
+import semaim.torch.DataParallel;
+import semaim.torch.Distributed;
 import semaim.torch.Nn;
 import semaim.torch.Precision;
+import semaim.torch.Tensors;
 import semaim.torch.Torch;
 import semaim.util.Memory;
 import semaim.util.Rng;
@@ -38,17 +41,18 @@ public final class Bench {
     /** The measurement; {@link #json()} uses bench_step.py's field names where they mean the same. */
     public record Result(Options options, Precision precision, int threads, long params, double[] stepMs,
             double lastLoss, long flopsPerImage, double peakFp32Gflops, double peakBf16Gflops, double peakRssMb,
-            Map<String, Double> splitMs) {
+            Map<String, Double> splitMs, int worldSize, double allReduceMs) {
 
         public double medianMs() {
             return stepMs[stepMs.length / 2];
         }
 
+        /** Images per second over all processes (each runs {@code batchSize} per step). */
         public double imagesPerSecond() {
-            return options.batchSize() / (medianMs() / 1000);
+            return options.batchSize() * (double) worldSize / (medianMs() / 1000);
         }
 
-        /** Achieved GFLOPS at the median step. */
+        /** Achieved GFLOPS of one process at the median step. */
         public double gflops() {
             return flopsPerImage * (double) options.batchSize() / (medianMs() / 1000) / 1e9;
         }
@@ -89,6 +93,11 @@ public final class Bench {
             j.put("mfu", Math.round(mfu() * 1000) / 1000.0);
             j.put("peak_rss_mb", round(peakRssMb));
             j.put("split_ms", splitMs);
+            if (worldSize > 1) {
+                j.put("world_size", worldSize);
+                j.put("global_batch", options.batchSize() * worldSize);
+                j.put("allreduce_ms", round(allReduceMs));
+            }
             return j;
         }
 
@@ -100,6 +109,14 @@ public final class Bench {
     private static final int PEAK_REPS = 20;
 
     public static Result run(Options o, Consumer<String> progress) {
+        return run(o, progress, Distributed.single());
+    }
+
+    /**
+     * Times the step on every rank of {@code dist} (gradients averaged as in {@code pretrain}, each rank with its own
+     * synthetic batch); a multi-process run also times the all-reduce of one gradient's worth of floats on its own.
+     */
+    public static Result run(Options o, Consumer<String> progress, Distributed dist) {
         Torch.init();
         Device device = Torch.device(o.device());
         Precision precision = o.precision().resolve(device);
@@ -108,8 +125,11 @@ public final class Bench {
         SemAimModel model = new SemAimModel(mc, o.target());
         model.to(device, false);
         model.train(true);
+        dist.broadcastFromMain(Tensors.list(model.parameters()));
+        Torch.manualSeed(o.seed() + dist.rank());
         TrainStep step = TrainStep.withAdamW(model, 0.05, 1e-4, 0.9, 0.95, 1e-8,   // bench_step.py's AdamW, clip 3
                 Orders.byName(o.order(), SimilarityKind.CLS), new Rng(o.seed()), 1, 3.0, precision);
+        step.averageGradientsOver(dist, DataParallel.DEFAULT_BUCKET_MB);
         Tensor images = torch.randn(o.batchSize(), mc.inChannels(), mc.imageSize(), mc.imageSize())
                 .to(device, torch.ScalarType.Float);
         // The peaks are the best of 20 products measured before the warm-up and again after the steps: a single short
@@ -142,7 +162,8 @@ public final class Bench {
                 .mapToLong(Tensor::numel).sum();
         fp32 = Math.max(fp32, Torch.matmulGflops(torch.ScalarType.Float, 1024, PEAK_REPS));
         bf16 = Math.max(bf16, Torch.matmulGflops(torch.ScalarType.BFloat16, 1024, PEAK_REPS));
+        double allReduce = dist.enabled() ? dist.timeAllReduce(params, 10) : 0;
         return new Result(o, precision, Torch.threads(), params, ms, loss, ModelFlops.trainingStep(mc), fp32, bf16,
-                Memory.peakRssMb(), split);
+                Memory.peakRssMb(), split, dist.worldSize(), allReduce);
     }
 }

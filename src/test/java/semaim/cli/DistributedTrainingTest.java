@@ -184,4 +184,25 @@ class DistributedTrainingTest {
             }
         }
     }
+
+    @Test
+    void evaluationUnderLaunchSharesTheImagesAndScoresTheSame(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run");
+        assertEquals(0, Cli.run(args(TINY, "--batch-size", "8", "--max-steps", "2", "--output", run.toString())
+                .toArray(new String[0])).code());
+        List<String> knn = List.of("knn", "--checkpoint", run.toString(), "--train-limit", "600", "--test-limit",
+                "201");
+        Cli.Outcome one = Cli.run(args(knn, "--output", dir.resolve("one.json").toString()).toArray(new String[0]));
+        assertEquals(0, one.code(), one.err());
+        Cli.Outcome two = Cli.run(args(List.of("launch", "--nproc-per-node", "2", "--rendezvous", "file:"
+                + dir.resolve("store"), "--"), args(knn, "--output", dir.resolve("two.json").toString())
+                .toArray(new String[0])).toArray(new String[0]));
+        assertEquals(0, two.code(), two.err());
+        String a = Files.readString(dir.resolve("one.json")), b = Files.readString(dir.resolve("two.json"));
+        String metricsA = a.substring(a.indexOf("\"metrics\""), a.indexOf("\"settings\""));
+        String metricsB = b.substring(b.indexOf("\"metrics\""), b.indexOf("\"settings\""));
+        assertEquals(metricsA, metricsB, "k-NN over features gathered from 2 ranks equals 1 process");
+        assertTrue(b.contains("\"processes\": 2"), b);
+        assertTrue(Files.notExists(dir.resolve("results")), "only rank 0 writes, where --output says");
+    }
 }
