@@ -52,7 +52,7 @@ public final class BenchCommand implements CommandErrors.Command {
     @Option(names = "--batch-size", defaultValue = "64") int batchSize;
     @Option(names = "--order", defaultValue = "semantic") String order;
     @Option(names = "--blur-kernel", defaultValue = "9", description = "0 = no blur. Default: ${DEFAULT-VALUE}.") int blurKernel;
-    @Option(names = "--precision", defaultValue = "fp32", description = "fp32, bf16 or auto. Default: ${DEFAULT-VALUE}.") String precision;
+    @Option(names = "--precision", defaultValue = "fp32", description = "fp32, bf16, fp16 or auto. Default: ${DEFAULT-VALUE}.") String precision;
     @Option(names = "--threads", description = "Intra-op threads (default: all cores).") Integer threads;
     @Option(names = "--warmup", defaultValue = "2") int warmup;
     @Option(names = "--steps", defaultValue = "5") int steps;

@@ -34,7 +34,7 @@ public final class BenchCurveCommand implements CommandErrors.Command {
     @Option(names = "--output", paramLabel = "DIR", required = true, description = "Folder for the results.")
     Path output;
     @Option(names = "--precision", defaultValue = "fp32",
-            description = "fp32, bf16 or auto. Default: ${DEFAULT-VALUE}.")
+            description = "fp32, bf16, fp16 or auto. Default: ${DEFAULT-VALUE}.")
     String precision;
     @Option(names = "--batch-size", defaultValue = "64") int batchSize;
     @Option(names = "--warmup", defaultValue = "1") int warmup;

@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import semaim.data.DataException;
 import semaim.io.RunLock;
 import semaim.torch.Distributed;
+import semaim.torch.NativeLibraryException;
 import semaim.util.NonFiniteException;
 import semaim.util.TrainingException;
 
@@ -34,6 +35,8 @@ final class CommandErrors {
             return fail(command, ExitCodes.NON_FINITE, e);
         } catch (RunLock.BusyException e) {
             return fail(command, ExitCodes.BUSY, e);
+        } catch (NativeLibraryException e) {
+            return fail(command, ExitCodes.NATIVE_LIBRARIES, e);
         } catch (Distributed.PeerFailureException e) {
             return fail(command, ExitCodes.PEER_FAILED, e);
         } catch (IllegalArgumentException e) {

@@ -41,8 +41,8 @@ final class EvalOptions {
 
     @Option(names = "--seed", defaultValue = "0") long seed;
 
-    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16|auto",
-            description = "Feature extraction in fp32 or under bf16 autocast (auto: bf16 where the CPU runs it natively). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16|fp16|auto",
+            description = "Feature extraction in fp32 or under bf16/fp16 autocast (auto: fp16 on a GPU, bf16 where the CPU runs it natively). Default: ${DEFAULT-VALUE}.")
     String precision;
 
     @Option(names = "--output", paramLabel = "FILE", description = "Result JSON (default results/<command>-<date-time>.json).")

@@ -23,6 +23,8 @@ public final class ExitCodes {
     public static final int BUSY = 9;
     /** Another process of a multi-process run died, hung past --dist-timeout, or failed (the message names it). */
     public static final int PEER_FAILED = 10;
+    /** libtorch cannot be loaded here (the CUDA build on a machine without the CUDA libraries it needs). */
+    public static final int NATIVE_LIBRARIES = 11;
     /** Stopped by Ctrl-C (SIGINT) after saving a checkpoint. */
     public static final int INTERRUPTED = 130;
     /** Stopped by SIGTERM after saving a checkpoint (the JVM's own code for a terminated process). */

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             "8:a loss, feature or logit became NaN or infinite (nothing scored or saved)",
             "9:the run folder is in use by another semaim process",
             "10:another process of a multi-process run died, hung or failed (named in the message)",
+            "11:libtorch cannot be loaded (the CUDA build without CUDA 13.1, cuDNN 9.19 and NCCL libraries)",
             "130:interrupted by Ctrl-C (checkpoint saved)", "143:terminated by SIGTERM (checkpoint saved)"},
         footer = {"", "Set SEMAIM_DEBUG=1 to print stack traces with error messages."})
 public final class Main implements Runnable {

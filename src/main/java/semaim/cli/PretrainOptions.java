@@ -240,8 +240,8 @@ final class PretrainOptions {
         @Option(names = "--checkpoint-every", order = 73, description = "Steps between checkpoints (0 = epoch ends only).") Integer checkpointEvery;
         @Option(names = "--keep-last", order = 74, description = "Checkpoints to keep.") Integer keepLast;
         @Option(names = "--log-every", order = 75, description = "Steps between metric lines.") Integer logEvery;
-        @Option(names = "--precision", order = 76, paramLabel = "fp32|bf16|auto",
-                description = "Forward passes in fp32, or bf16 autocast (fp32 weights, optimiser state and loss); auto: bf16 where the CPU runs it natively. May change on resume. Default: fp32.")
+        @Option(names = "--precision", order = 76, paramLabel = "fp32|bf16|fp16|auto",
+                description = "Forward passes in fp32, or bf16/fp16 autocast (fp32 weights, optimiser state and loss; fp16 with a dynamic loss scale, as the reference on GPU); auto: fp16 on a GPU, bf16 where the CPU runs it natively, else fp32. May change on resume. Default: fp32.")
         String precision;
 
         PretrainConfig.Run over(PretrainConfig.Run r) {

@@ -36,12 +36,12 @@ public final class Autocast implements AutoCloseable {
         this.active = false;
     }
 
-    /** bfloat16 autocast on {@code device} when {@code bf16}, else a region that changes nothing. */
-    static Autocast enter(Device device, boolean bf16) {
-        if (!bf16) {
+    /** Autocast to {@code dtype} (bfloat16 or float16) on {@code device}; null: a region that changes nothing. */
+    static Autocast enter(Device device, ScalarType dtype) {
+        if (dtype == null) {
             return new Autocast();
         }
-        return new Autocast(device.is_cuda() ? DeviceType.CUDA : DeviceType.CPU, true, ScalarType.BFloat16);
+        return new Autocast(device.is_cuda() ? DeviceType.CUDA : DeviceType.CPU, true, dtype);
     }
 
     /** A region with autocast switched off on {@code device}, e.g. for a target that must stay fp32. */

@@ -36,8 +36,11 @@ public final class Torch {
             System.setProperty("org.bytedeco.javacpp.cachedir",
                     Path.of(".javacpp-cache").toAbsolutePath().toString());
         }
+        if (cudaBuild()) {
+            requireCudaLibraries();
+        }
         try {
-            Loader.cacheResources("/org/bytedeco/pytorch/" + Loader.getPlatform() + "/");
+            Loader.cacheResources(nativesFolder());
         } catch (java.io.IOException e) {
             throw new IllegalStateException("Cannot extract libtorch natives into the JavaCPP cache "
                     + System.getProperty("org.bytedeco.javacpp.cachedir") + ": " + e.getMessage(), e);
@@ -52,6 +55,69 @@ public final class Torch {
             // The inter-op pool can be sized only once per process; a second caller keeps the first setting.
         }
         loaded = true;
+    }
+
+    /**
+     * The class-path folder of libtorch's natives: {@code linux-x86_64-gpu} when the CUDA build is on the class path
+     * ({@code mvn -Pcuda}), else the CPU build's {@code linux-x86_64}.
+     */
+    static String nativesFolder() {
+        String base = "/org/bytedeco/pytorch/" + Loader.getPlatform();
+        return Torch.class.getResource(base + "-gpu/" + System.mapLibraryName("jnitorch")) != null ? base + "-gpu/"
+                : base + "/";
+    }
+
+    /**
+     * The CUDA libraries that the presets' {@code libtorch_cuda.so} (2.10.0-1.5.13) needs and does not bundle (its
+     * {@code DT_NEEDED} entries, read with readelf). Maven Central has no redistributable CUDA for this release.
+     */
+    static final java.util.List<String> CUDA_LIBRARIES = java.util.List.of("libcudart.so.13", "libcublas.so.13",
+            "libcublasLt.so.13", "libcudnn.so.9", "libcufft.so.12", "libcurand.so.10", "libcusparse.so.12",
+            "libcufile.so.0", "libnccl.so.2");
+
+    /**
+     * Fails with the list of missing CUDA libraries before libtorch is loaded: when one is missing the loader falls
+     * back to any other libtorch on the system (Debian's python3-torch, say) and the JVM crashes instead.
+     */
+    private static void requireCudaLibraries() {
+        java.util.List<Path> dirs = new java.util.ArrayList<>();
+        String ld = System.getenv("LD_LIBRARY_PATH");
+        if (ld != null) {
+            for (String d : ld.split(":")) {
+                if (!d.isBlank()) {
+                    dirs.add(Path.of(d));
+                }
+            }
+        }
+        for (String d : new String[] {"/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib",
+            "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib/x86_64-linux-gnu"}) {
+            dirs.add(Path.of(d));
+        }
+        String cache = "";
+        try {
+            Process p = new ProcessBuilder("ldconfig", "-p").redirectErrorStream(true).start();
+            cache = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException | RuntimeException noLdconfig) {
+            // the folders above are searched anyway
+        }
+        java.util.List<String> missing = new java.util.ArrayList<>();
+        for (String lib : CUDA_LIBRARIES) {
+            boolean found = cache.contains(lib + " ") || dirs.stream().anyMatch(d -> java.nio.file.Files.exists(
+                    d.resolve(lib)));
+            if (!found) {
+                missing.add(lib);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new NativeLibraryException("this is semaim's CUDA build (mvn -Pcuda), whose libtorch needs CUDA 13.1,"
+                    + " cuDNN 9.19 and NCCL 2 on the library path; missing: " + String.join(", ", missing)
+                    + ". Install them (or set LD_LIBRARY_PATH), or rebuild for the CPU with mvn clean package");
+        }
+    }
+
+    /** Whether this build carries CUDA (the GPU natives of {@code mvn -Pcuda}), whether or not a GPU is present. */
+    public static boolean cudaBuild() {
+        return nativesFolder().endsWith("-gpu/");
     }
 
     /** Sets libtorch's intra-op thread count (the number of cores one step uses). */
@@ -114,8 +180,10 @@ public final class Torch {
         }
         if (n.equals("cuda") || n.startsWith("cuda:")) {
             if (!torch.cuda_is_available()) {
-                throw new IllegalArgumentException("--device " + name + ": CUDA is not available in this build or"
-                        + " on this machine (use the pytorch-platform-gpu artifacts and a GPU, or --device cpu)");
+                throw new IllegalArgumentException("--device " + name + ": " + (cudaBuild()
+                        ? "no usable GPU (this CUDA build needs an NVIDIA driver and CUDA 13.1 + cuDNN 9.19 libraries)"
+                        : "this is the CPU build (build the GPU one with mvn clean -Pcuda package)") + "; or use"
+                        + " --device cpu");
             }
             byte index = n.equals("cuda") ? 0 : Byte.parseByte(n.substring(5));
             return new Device(torch.DeviceType.CUDA, index);

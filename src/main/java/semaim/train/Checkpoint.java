@@ -30,6 +30,7 @@ import semaim.io.ModelWeights;
 import semaim.io.SafeTensors;
 import semaim.model.ModelMetadata;
 import semaim.model.SemAimModel;
+import semaim.torch.LossScaler;
 import semaim.torch.Optimizers;
 import semaim.torch.Torch;
 
@@ -69,14 +70,15 @@ public final class Checkpoint {
      * @param orderRng      state of the Java generator that draws orders (rank 0's)
      * @param worldSize     processes that trained the run (0 in checkpoints of single-process versions: 1)
      * @param rankOrderRngs every rank's order generator, in rank order, when {@code worldSize > 1}; else null
+     * @param lossScaler    fp16's dynamic loss scale; null for fp32 and bf16
      */
     public record State(int format, long step, int epoch, int batchInEpoch, long orderRng, double lastLoss,
             PretrainConfig config, Map<String, String> provenance, Map<String, FileInfo> files, int worldSize,
-            long[] rankOrderRngs) {
-        /** A single-process state. */
+            long[] rankOrderRngs, LossScaler.State lossScaler) {
+        /** A single-process fp32/bf16 state. */
         public State(int format, long step, int epoch, int batchInEpoch, long orderRng, double lastLoss,
                 PretrainConfig config, Map<String, String> provenance, Map<String, FileInfo> files) {
-            this(format, step, epoch, batchInEpoch, orderRng, lastLoss, config, provenance, files, 1, null);
+            this(format, step, epoch, batchInEpoch, orderRng, lastLoss, config, provenance, files, 1, null, null);
         }
 
         /** The number of processes that wrote it (at least 1). */
@@ -139,7 +141,7 @@ public final class Checkpoint {
             }
             State complete = new State(CheckpointFolders.FORMAT, state.step(), state.epoch(), state.batchInEpoch(),
                     state.orderRng(), state.lastLoss(), state.config(), state.provenance(), files, state.worldSize(),
-                    state.rankOrderRngs());
+                    state.rankOrderRngs(), state.lossScaler());
             Files.writeString(tmp.resolve(STATE), GSON.toJson(complete), StandardCharsets.UTF_8);
             CheckpointFolders.sealState(tmp);
             if (Files.exists(target)) {

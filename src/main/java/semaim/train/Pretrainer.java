@@ -169,7 +169,8 @@ public final class Pretrainer {
                     // One small all-reduce per step: the loss averaged over ranks, and whether any rank was asked
                     // to stop (all ranks must stop after the same step, or the others would wait in the next one).
                     double[] reduced = dist.sum(new double[] {local.loss(), stopRequested.getAsBoolean() ? 1 : 0});
-                    TrainStep.Stats stats = new TrainStep.Stats(reduced[0] / world, local.gradNorm());
+                    TrainStep.Stats stats = new TrainStep.Stats(reduced[0] / world, local.gradNorm(),
+                            local.lossScale(), local.skipped());
                     boolean stopNow = reduced[1] > 0;
                     if (!Double.isFinite(stats.loss())) {
                         throw new NonFiniteException("loss became " + stats.loss() + " at step " + (step + 1)
@@ -274,6 +275,7 @@ public final class Pretrainer {
         }
         Checkpoint.restore(resumeFrom, model, optimizer, dist.rank());
         orderRng.setState(s.orderRng(dist.rank()));
+        trainStep.lossScaler().restore(s.lossScaler());
         provenance = new LinkedHashMap<>(s.provenance());
         provenance.put("resumed_from", resumeFrom.toString());
         String before = provenance.getOrDefault("precision", "fp32");
@@ -310,7 +312,7 @@ public final class Pretrainer {
         try {
             folder = Checkpoint.write(checkpoints, new Checkpoint.State(CheckpointFolders.FORMAT, next.step(),
                     next.epoch(), next.batchInEpoch(), orderRng.state(), loss, cfg, provenance, Map.of(),
-                    dist.worldSize(), orderRngs), model, optimizer, rngStates);
+                    dist.worldSize(), orderRngs, trainStep.lossScaler().state()), model, optimizer, rngStates);
         } catch (IOException e) {
             String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason()
                     : e.getMessage();
@@ -334,6 +336,10 @@ public final class Pretrainer {
         m.put("loss", stats.loss());
         m.put("lr", lr);
         m.put("grad_norm", stats.gradNorm());
+        if (stats.lossScale() != 1.0) {
+            m.put("loss_scale", stats.lossScale());
+            m.put("skipped", stats.skipped());
+        }
         m.put("img_per_s", imagesPerSecond);
         m.put("elapsed_s", elapsedSeconds);
         m.put("rss_mb", Math.round(Memory.rssMb()));

@@ -15,6 +15,7 @@ import semaim.torch.Autocast;
 import semaim.torch.BlasThreads;
 import semaim.torch.DataParallel;
 import semaim.torch.Distributed;
+import semaim.torch.LossScaler;
 import semaim.torch.Optimizers;
 import semaim.torch.Precision;
 import semaim.torch.Scope;
@@ -29,10 +30,15 @@ import semaim.util.Rng;
  * Under bf16 only the autoregressive pass runs in autocast; the order, the loss and the update stay in fp32.
  * In a data-parallel run the last micro-batch's backward also averages the gradients over the ranks
  * ({@link DataParallel}), so the clip and the update see the global mean gradient, identical on every rank.
+ * Under fp16 the loss is scaled for backward and the gradients unscaled before the clip ({@link LossScaler}); a step
+ * with inf/NaN gradients is skipped.
  */
 public final class TrainStep {
-    /** What one step measured: the mean loss over its micro-batches and the gradient norm before clipping. */
-    public record Stats(double loss, double gradNorm) {}
+    /**
+     * What one step measured: the mean loss over its micro-batches, the gradient norm before clipping, the loss
+     * scale it used (1 unless fp16) and whether the update was skipped (fp16 gradients with inf/NaN).
+     */
+    public record Stats(double loss, double gradNorm, double lossScale, boolean skipped) {}
 
     /** Wall time of the phases of the steps run so far, in nanoseconds (libtorch's CPU ops are synchronous). */
     public static final class Timings {
@@ -56,6 +62,7 @@ public final class TrainStep {
     private final Precision precision;
     private final Device device;
     private DataParallel dataParallel = DataParallel.none();
+    private final LossScaler scaler;
 
     /**
      * The step for {@code model} with the reference's AdamW: weight decay on matrices and the CLS token only
@@ -85,6 +92,7 @@ public final class TrainStep {
         }
         this.precision = precision;
         this.device = model.device();
+        this.scaler = LossScaler.forPrecision(precision);
     }
 
     /**
@@ -98,6 +106,11 @@ public final class TrainStep {
     /** The trainable parameters, in optimiser-group order. */
     public List<Tensor> trainable() {
         return trainable;
+    }
+
+    /** fp16's dynamic loss scale (disabled otherwise), for checkpoints and resume. */
+    public LossScaler lossScaler() {
+        return scaler;
     }
 
     /** The optimiser (for the schedule, checkpoints and resume). */
@@ -124,7 +137,8 @@ public final class TrainStep {
                 Tensor l = accumSteps == 1 ? out.loss() : out.loss().div(Tensors.scalar(accumSteps));
                 t2 = System.nanoTime();
                 try {
-                    dataParallel.backward(l, a == accumSteps - 1);   // ranks average on the last micro-batch
+                    // fp16: backward of loss x scale (LossScaler); ranks average on the last micro-batch
+                    dataParallel.backward(scaler.scale(l), a == accumSteps - 1);
                 } finally {
                     BlasThreads.restore();   // in case a hook of the fused attention never ran (BlasThreads)
                 }
@@ -137,12 +151,17 @@ public final class TrainStep {
                 }
             }
             long t4 = System.nanoTime();
+            double usedScale = scaler.scale();
+            scaler.unscale(trainable);
             double gradNorm = Optimizers.clipGradNorm(trainable, clipGrad > 0 ? clipGrad : Double.POSITIVE_INFINITY);
-            optimizer.step();
+            boolean step = scaler.update(gradNorm);   // false only for fp16 gradients with inf/NaN
+            if (step) {
+                optimizer.step();
+            }
             if (timings != null) {
                 timings.update += System.nanoTime() - t4;
             }
-            return new Stats(loss, gradNorm);
+            return new Stats(loss, gradNorm, usedScale, !step);
         }
     }
 }
