@@ -83,8 +83,13 @@ public final class LaunchCommand implements Callable<Integer> {
         System.err.printf("semaim launch: %d process(es) here (ranks %d..%d of %d), %d thread(s) each%n", nprocPerNode,
                 nodeRank * nprocPerNode, (nodeRank + 1) * nprocPerNode - 1, world, perProcess);
         List<Process> procs = new ArrayList<>();
-        List<Thread> pumps = new ArrayList<>();
-        Thread forward = new Thread(() -> stopAll(procs, "launch was stopped"), "semaim-launch-stop");
+        List<Thread> pumps = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // Ctrl-C reaches every process of the terminal's group: each finishes its step, saves a checkpoint and exits;
+        // this hook passes a SIGTERM sent to launch alone on to them, and waits as long as they may need.
+        Thread forward = new Thread(() -> {
+            stopAll(procs, "launch was stopped", Math.max(stopGrace, 300));
+            joinAll(pumps);   // their last lines say where the checkpoint is
+        }, "semaim-launch-stop");
         Runtime.getRuntime().addShutdownHook(forward);
         try {
             for (int local = 0; local < nprocPerNode; local++) {
@@ -111,9 +116,7 @@ public final class LaunchCommand implements Callable<Integer> {
                 pumps.add(pump(p.getErrorStream(), System.err, rank));
             }
             int code = supervise(procs);
-            for (Thread t : pumps) {
-                t.join(2000);
-            }
+            joinAll(pumps);
             return code;
         } finally {
             try {
@@ -169,7 +172,7 @@ public final class LaunchCommand implements Callable<Integer> {
                         stopping = true;
                         System.err.printf("semaim launch: rank %d exited with code %d%s; stopping the other ranks%n",
                                 rank, p.exitValue(), describe(p.exitValue()));
-                        Thread stopper = new Thread(() -> stopAll(procs, null), "semaim-launch-stop");
+                        Thread stopper = new Thread(() -> stopAll(procs, null, stopGrace), "semaim-launch-stop");
                         stopper.setDaemon(true);
                         stopper.start();
                     }
@@ -192,8 +195,8 @@ public final class LaunchCommand implements Callable<Integer> {
         return "";
     }
 
-    /** SIGTERM to every live process (each saves a checkpoint if it can), then SIGKILL after the grace period. */
-    private void stopAll(List<Process> procs, String why) {
+    /** SIGTERM to every live process (each saves a checkpoint if it can), then SIGKILL after {@code grace} s. */
+    private static void stopAll(List<Process> procs, String why, int grace) {
         List<Process> alive = procs.stream().filter(Process::isAlive).toList();
         if (alive.isEmpty()) {
             return;
@@ -201,18 +204,31 @@ public final class LaunchCommand implements Callable<Integer> {
         if (why != null) {
             System.err.println("semaim launch: " + why + "; stopping " + alive.size() + " process(es)");
         }
-        alive.forEach(Process::destroy);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(stopGrace);
+        // ProcessHandle's destroy only signals; Process.destroy would also close the pipes, losing each process's
+        // last lines (where it says which checkpoint it saved).
+        alive.forEach(p -> p.toHandle().destroy());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(grace);
         for (Process p : alive) {
             try {
                 long left = deadline - System.nanoTime();
                 if (left <= 0 || !p.waitFor(left, TimeUnit.NANOSECONDS)) {
                     p.descendants().forEach(ProcessHandle::destroyForcibly);
-                    p.destroyForcibly();
+                    p.toHandle().destroyForcibly();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                p.destroyForcibly();
+                p.toHandle().destroyForcibly();
+            }
+        }
+    }
+
+    private static void joinAll(List<Thread> threads) {
+        for (Thread t : threads) {
+            try {
+                t.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }

@@ -201,7 +201,7 @@ public final class PretrainCommand implements Callable<Integer> {
                 throw e;
             }
             if (dist.isMain()) {
-                report(r, out);
+                report(r, out, dist.worldSize());
             }
             dist.close();
             return r.stoppedEarly() ? ExitCodes.INTERRUPTED : ExitCodes.OK;
@@ -235,7 +235,7 @@ public final class PretrainCommand implements Callable<Integer> {
         }
     }
 
-    private static void report(Pretrainer.Result r, Path out) {
+    private static void report(Pretrainer.Result r, Path out, int processes) {
         LOG.info("done: {} steps in {} ({} img/s), loss {} -> {}", r.steps(), ConsoleProgress.formatSeconds(r.seconds()),
                 String.format("%.1f", r.imagesPerSecond()), String.format("%.4f", r.firstLoss()),
                 String.format("%.4f", r.lastLoss()));
@@ -247,7 +247,8 @@ public final class PretrainCommand implements Callable<Integer> {
         LOG.info("metrics:    {}", out.resolve("metrics.jsonl"));
         LOG.info("summary:    {}", out.resolve("summary.json"));
         if (r.stoppedEarly()) {
-            LOG.info("stopped early; continue with: semaim pretrain --output {} --resume auto", out);
+            LOG.info("stopped early; continue with: semaim {}pretrain --output {} --resume auto",
+                    processes > 1 ? "launch (" + processes + " processes, as before) -- " : "", out);
         }
     }
 

@@ -205,4 +205,37 @@ class DistributedTrainingTest {
         assertTrue(b.contains("\"processes\": 2"), b);
         assertTrue(Files.notExists(dir.resolve("results")), "only rank 0 writes, where --output says");
     }
+
+    @Test
+    void sigtermToLaunchStopsEveryRankAfterTheSameStepWithACheckpoint(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run");
+        Process launch = Cli.start(List.of(), null, args(List.of("launch", "--nproc-per-node", "2", "--rendezvous",
+                "file:" + dir.resolve("store"), "--"), args(TINY, "--batch-size", "8", "--epochs", "1000",
+                "--log-every", "20", "--checkpoint-every", "0", "--output", run.toString()).toArray(new String[0]))
+                .toArray(new String[0]));
+        StringBuilder log = new StringBuilder();
+        try (var reader = launch.inputReader(StandardCharsets.UTF_8)) {
+            for (String line; (line = reader.readLine()) != null; ) {
+                log.append(line).append('\n');
+                if (line.contains("step 40/")) {
+                    break;
+                }
+            }
+            launch.toHandle().destroy();   // SIGTERM to launch alone: it passes it on
+            for (String line; (line = reader.readLine()) != null; ) {
+                log.append(line).append('\n');
+            }
+            assertTrue(launch.waitFor(120, TimeUnit.SECONDS), log.toString());
+        } finally {
+            launch.destroyForcibly();
+        }
+        assertEquals(ExitCodes.TERMINATED, launch.exitValue(), log.toString());
+        assertTrue(log.toString().contains("continue with: semaim launch (2 processes, as before) -- pretrain"),
+                "rank 0's last lines come through: " + log);
+        String summary = Files.readString(run.resolve("summary.json"));
+        assertTrue(summary.contains("\"stopped_early\": true"), summary);
+        try (var entries = Files.list(run.resolve("checkpoints"))) {
+            assertEquals(1, entries.count(), "one checkpoint, written when the ranks stopped together");
+        }
+    }
 }
