@@ -37,7 +37,33 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code (for tests and embedding). */
     public static int run(String... args) {
+        String repeated = repeatedOption(args);
+        if (repeated != null) {
+            System.err.println("semaim: error: " + repeated + " is given twice; give each option once");
+            return ExitCodes.USAGE;
+        }
         return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+    }
+
+    /**
+     * The first long option given twice (before a {@code --} that ends the options), or null. picocli would not
+     * refuse it inside an option group: a second {@code --log-every} starts a new group and silently drops the
+     * group's earlier options ({@code --max-steps 3 --log-every 1 --log-every 100} trained for the whole recipe).
+     */
+    static String repeatedOption(String[] args) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (String a : args) {
+            if (a.equals("--")) {
+                break;
+            }
+            if (a.startsWith("--") && a.length() > 2) {
+                String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+                if (!seen.add(name)) {
+                    return name;
+                }
+            }
+        }
+        return null;
     }
 
     @Override

@@ -26,9 +26,10 @@ import semaim.torch.Tensors;
  */
 class DistributedTrainingTest {
     /** A tiny model on the embedded data; raster order (no random draw) so 1 and 2 processes see the same order. */
-    private static final List<String> TINY = List.of("pretrain", "--image-size", "16", "--patch-size", "4",
+    private static final List<String> TINY_QUIET = List.of("pretrain", "--image-size", "16", "--patch-size", "4",
             "--width", "32", "--depth", "2", "--heads", "2", "--decoder-depth", "1", "--viz-every", "0",
-            "--log-every", "1", "--workers", "1");
+            "--workers", "1");
+    private static final List<String> TINY = args(TINY_QUIET, "--log-every", "1");
 
     private static List<String> args(List<String> base, String... more) {
         List<String> a = new ArrayList<>(base);
@@ -210,7 +211,7 @@ class DistributedTrainingTest {
     void sigtermToLaunchStopsEveryRankAfterTheSameStepWithACheckpoint(@TempDir Path dir) throws Exception {
         Path run = dir.resolve("run");
         Process launch = Cli.start(List.of(), null, args(List.of("launch", "--nproc-per-node", "2", "--rendezvous",
-                "file:" + dir.resolve("store"), "--"), args(TINY, "--batch-size", "8", "--epochs", "1000",
+                "file:" + dir.resolve("store"), "--"), args(TINY_QUIET, "--batch-size", "8", "--epochs", "1000",
                 "--log-every", "20", "--checkpoint-every", "0", "--output", run.toString()).toArray(new String[0]))
                 .toArray(new String[0]));
         StringBuilder log = new StringBuilder();
@@ -236,6 +237,79 @@ class DistributedTrainingTest {
         assertTrue(summary.contains("\"stopped_early\": true"), summary);
         try (var entries = Files.list(run.resolve("checkpoints"))) {
             assertEquals(1, entries.count(), "one checkpoint, written when the ranks stopped together");
+        }
+    }
+
+    private static int sh(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor(30, TimeUnit.SECONDS) ? p.exitValue() : -1;
+    }
+
+    private static String out(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String s = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(30, TimeUnit.SECONDS);
+        return s;
+    }
+
+    /**
+     * Two "machines" (network namespaces joined by a veth pair, as `ip netns` makes them): one launch on each, the
+     * rendezvous over TCP on 10.x addresses. The store listens on MASTER_ADDR only and Gloo on each machine's own
+     * address. Needs root and iproute2; skipped elsewhere.
+     */
+    @Test
+    void twoMachinesMeetOverTcpAndTheStoreListensOnMasterAddrOnly(@TempDir Path dir) throws Exception {
+        String a = "smA" + ProcessHandle.current().pid(), b = "smB" + ProcessHandle.current().pid();
+        String va = "va" + ProcessHandle.current().pid() % 100000, vb = "vb" + ProcessHandle.current().pid() % 100000;
+        org.junit.jupiter.api.Assumptions.assumeTrue(sh("ip", "netns", "add", a) == 0,
+                "needs root and iproute2 (ip netns)");
+        try {
+            assertEquals(0, sh("ip", "netns", "add", b));
+            assertEquals(0, sh("ip", "link", "add", va, "type", "veth", "peer", "name", vb));
+            assertEquals(0, sh("ip", "link", "set", va, "netns", a));
+            assertEquals(0, sh("ip", "link", "set", vb, "netns", b));
+            assertEquals(0, sh("ip", "-n", a, "addr", "add", "10.231.0.1/24", "dev", va));
+            assertEquals(0, sh("ip", "-n", b, "addr", "add", "10.231.0.2/24", "dev", vb));
+            for (String[] nsDev : new String[][] {{a, va}, {b, vb}}) {
+                assertEquals(0, sh("ip", "-n", nsDev[0], "link", "set", nsDev[1], "up"));
+                assertEquals(0, sh("ip", "-n", nsDev[0], "link", "set", "lo", "up"));
+            }
+            List<Process> nodes = new ArrayList<>();
+            for (int node = 0; node < 2; node++) {
+                List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", node == 0 ? a : b, "env", "CI=1",
+                        "OMP_WAIT_POLICY=passive", ProcessHandle.current().info().command().orElse("java"), "-Xss4m",
+                        "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                        "-Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("org.bytedeco.javacpp.cachedir",
+                                Path.of(".javacpp-cache").toAbsolutePath().toString()),
+                        "semaim.cli.Main", "launch", "--nnodes", "2", "--node-rank", Integer.toString(node),
+                        "--nproc-per-node", "1", "--master-addr", "10.231.0.1", "--master-port", "29733"));
+                cmd.addAll(List.of("--threads-per-process", "1", "--"));
+                cmd.addAll(args(TINY, "--batch-size", "8", "--max-steps", "60", "--output",
+                        dir.resolve("node" + node).toString()));
+                nodes.add(new ProcessBuilder(cmd).redirectErrorStream(true)
+                        .redirectOutput(dir.resolve("node" + node + ".log").toFile()).start());
+            }
+            String listening = "";
+            for (int i = 0; i < 100 && !listening.contains(":29733"); i++) {
+                Thread.sleep(200);
+                listening = out("ip", "netns", "exec", a, "ss", "-ltn");
+            }
+            for (Process p : nodes) {
+                assertTrue(p.waitFor(180, TimeUnit.SECONDS), "a node did not finish");
+            }
+            String log0 = Files.readString(dir.resolve("node0.log")), log1 = Files.readString(dir.resolve("node1.log"));
+            assertEquals(0, nodes.get(0).exitValue(), log0);
+            assertEquals(0, nodes.get(1).exitValue(), log1);
+            assertTrue(log0.contains("data-parallel: 2 processes (1 per machine)"), log0);
+            assertTrue(listening.contains("10.231.0.1]:29733") || listening.contains("10.231.0.1:29733"), listening);
+            assertTrue(!listening.contains("*:29733 ") && !listening.contains("0.0.0.0:29733"),
+                    "the store must not listen on every interface: " + listening);
+            assertTrue(Files.isDirectory(dir.resolve("node0").resolve("checkpoints")));
+            assertTrue(Files.notExists(dir.resolve("node1").resolve("checkpoints")), "only rank 0 writes");
+        } finally {
+            sh("ip", "netns", "del", a);
+            sh("ip", "netns", "del", b);
         }
     }
 }

@@ -83,6 +83,10 @@ class PretrainCommandTest {
     void usageErrorsAreExitCode2AndHelpWorks() {
         assertEquals(ExitCodes.USAGE, run("pretrain", "--no-such-option").code());
         assertEquals(ExitCodes.USAGE, run("pretrain", "--epochs", "many").code());
+        // Inside an option group picocli would take a repeated option as a new group and drop --max-steps silently.
+        Outcome twice = run("pretrain", "--max-steps", "3", "--log-every", "1", "--log-every", "100");
+        assertEquals(ExitCodes.USAGE, twice.code());
+        assertTrue(twice.err().contains("--log-every is given twice"), twice.err());
         assertEquals(ExitCodes.OK, run("pretrain", "--help").code());
         assertEquals(ExitCodes.OK, run("--help").code());
     }
