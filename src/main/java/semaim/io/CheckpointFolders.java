@@ -42,6 +42,8 @@ public final class CheckpointFolders {
     public static final String STATE_SHA256 = "state.sha256";
     /** The files {@code state.json} vouches for. */
     public static final List<String> DATA_FILES = List.of(MODEL, OPTIMIZER, TORCH_RNG);
+    /** The EMA target's weights, in checkpoints of runs with {@code --target ema}. */
+    public static final String EMA = "ema.safetensors";
     /** Version of the layout this version writes: 2 adds {@code state.sha256}. */
     public static final int FORMAT = 2;
     /** What a run folder holds besides its lock: everything {@code pretrain --overwrite} removes. */
@@ -107,7 +109,9 @@ public final class CheckpointFolders {
             }
         }
         JsonObject files = state.getAsJsonObject("files");
-        for (String f : DATA_FILES) {
+        java.util.Set<String> toCheck = new java.util.LinkedHashSet<>(DATA_FILES);
+        toCheck.addAll(files.keySet());   // optional files a run adds (the EMA target's weights)
+        for (String f : toCheck) {
             Path p = folder.resolve(f);
             if (!files.has(f) || !Files.isRegularFile(p)) {
                 throw new IOException(folder + ": " + f + " is missing");

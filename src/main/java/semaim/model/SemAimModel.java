@@ -10,9 +10,12 @@ import org.bytedeco.pytorch.global.torch;
 import semaim.order.OrderInput;
 import semaim.order.PatchOrder;
 import semaim.order.SimilarityKind;
+import semaim.target.FeatureLoss;
 import semaim.target.GaussianBlur;
+import semaim.target.Hog;
 import semaim.target.PixelTarget;
 import semaim.target.TargetConfig;
+import semaim.target.TargetKind;
 import semaim.torch.Nn;
 import semaim.torch.Scope;
 import semaim.torch.Tensors;
@@ -64,9 +67,10 @@ public final class SemAimModel extends Module {
                     config.mlpHidden(), config.layerNormEps(), Encoder.dropPathRate(config, decoderReads[k])));
         }
         norm = register_module("norm", Nn.layerNorm(d, config.layerNormEps()));
+        int out = headWidth(config, targetConfig);
         predictionHead = config.headType() == HeadType.MLP
-                ? register_module("prediction_head", new Mlp(d, config.mlpHidden(), config.pixelsPerPatch()))
-                : register_module("prediction_head", Nn.linear(d, config.pixelsPerPatch()));
+                ? register_module("prediction_head", new Mlp(d, config.mlpHidden(), out))
+                : register_module("prediction_head", Nn.linear(d, out));
         GaussianBlur blur = targetConfig.blurs()
                 ? register_module("gaussian_blur",
                         new GaussianBlur(config.inChannels(), targetConfig.blurKernel(), targetConfig.blurSigma()))
@@ -77,6 +81,25 @@ public final class SemAimModel extends Module {
 
     public ModelConfig config() {
         return config;
+    }
+
+    /**
+     * Values the head predicts per patch: P x P x C pixels, the teacher's token width for a feature target (the EMA
+     * target's is the student's own width), or the HOG histogram's size.
+     */
+    public static int headWidth(ModelConfig config, TargetConfig target) {
+        return switch (target.kind()) {
+            case PIXEL -> config.pixelsPerPatch();
+            case HOG -> Hog.width(config.inChannels(), config.patchSize());
+            case EMA -> config.width();
+            default -> {
+                if (target.featureDim() <= 0) {
+                    throw new IllegalArgumentException("a " + target.kind() + " target needs the teacher's feature"
+                            + " width (read from --teacher)");
+                }
+                yield target.featureDim();
+            }
+        };
     }
 
     public TargetConfig targetConfig() {
@@ -185,10 +208,41 @@ public final class SemAimModel extends Module {
      * Returns loss, per-patch loss, order, predictions and targets.
      */
     public StepOutput forwardStep(Tensor images, Tensor order) {
+        return forwardStep(images, order, null);
+    }
+
+    /**
+     * As {@link #forwardStep(Tensor, Tensor)}, against {@code targets} for the targets computed outside the model:
+     * a teacher's tokens (B, T, F) for clip, dino, vit and ema, or HOG histograms (B, N, K); null for pixels.
+     */
+    public StepOutput forwardStep(Tensor images, Tensor order, Tensor targets) {
         Tensor all = autoregressivePass(images, order);                         // (B, T, K)
         Tensor prediction = all.narrow(1, 1, config.numPatches());              // (B, N, K): CLS row dropped
-        PixelTarget.Loss loss = pixelTarget.loss(prediction, images);           // Eq. 12
-        return new StepOutput(loss.loss(), loss.perPatch(), order, prediction, loss.target());
+        TargetKind kind = targetConfig.kind();
+        if (kind == TargetKind.PIXEL) {
+            PixelTarget.Loss loss = pixelTarget.loss(prediction, images);       // Eq. 12
+            return new StepOutput(loss.loss(), loss.perPatch(), order, prediction, loss.target());
+        }
+        if (targets == null) {
+            throw new IllegalArgumentException("a " + kind + " target needs its target tensor");
+        }
+        if (kind == TargetKind.HOG) {
+            Tensor d = prediction.sub(targets);
+            return new StepOutput(Hog.loss(prediction, targets), Tensors.sum(d.mul(d), false, -1).div(Tensors.scalar(prediction.size(2))), order,
+                    prediction, targets);
+        }
+        Tensor y = targets.narrow(1, 1, config.numPatches());                   // (B, N, F)
+        Tensor d = Tensors.l2Normalize(prediction, -1).sub(Tensors.l2Normalize(y, -1));
+        return new StepOutput(FeatureLoss.loss(prediction, targets), Tensors.sum(d.mul(d), false, -1), order,
+                prediction, y);
+    }
+
+    /** The order values (B, N) that {@code strategy} gives for a similarity map (B, N) computed elsewhere. */
+    public Tensor order(Tensor similarity, int batch, PatchOrder strategy, Rng rng, Device device) {
+        int g = config.gridSize();
+        float[][] values = strategy.generate(new OrderInput(batch, g, g,
+                strategy.similarityNeeded() == null ? null : Tensors.toFloats2d(similarity)), rng);
+        return Tensors.fromFloats2d(values).to(device, torch.ScalarType.Float);
     }
 
     /**

@@ -21,7 +21,7 @@ import semaim.torch.Nn;
  * <p>No attention mask: every token sees every token. The position embedding is a trainable parameter here,
  * initialised from the fixed sin-cos values, as in the reference's fine-tuning.
  */
-public final class VisionTransformer extends Module {
+public final class VisionTransformer extends Module implements Teacher {
     /** How the image feature is read off the tokens. */
     public enum Pooling {
         /** CLS token after the final norm (linear probing and k-NN in the reference). */
@@ -78,6 +78,24 @@ public final class VisionTransformer extends Module {
             return fcNorm.forward(h.narrow(1, 1, n).mean(1));                       // (B, D)
         }
         return norm.forward(h).select(1, 0);                                        // (B, D)
+    }
+
+    /**
+     * Every token after the final norm, (B, C, H, W) -> (B, T, D): what a timm-named ViT teacher (DINO's) gives the
+     * reference's feature target ({@code forward_features} of timm 0.4.5, all 197 tokens).
+     */
+    @Override
+    public Tensor tokens(Tensor images) {
+        Tensor h = encoder.embed(images);                                           // (B, T, D)
+        for (EncoderBlock blk : encoder.blocks) {
+            h = blk.forward(h, null);
+        }
+        return norm.forward(h);                                                     // (B, T, D)
+    }
+
+    @Override
+    public void moveTo(org.bytedeco.pytorch.Device device) {
+        to(device, false);
     }
 
     /** Logits (B, classes), or features when the model has no head. */

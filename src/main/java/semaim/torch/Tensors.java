@@ -55,6 +55,33 @@ public final class Tensors {
         return out;
     }
 
+    /** {@code F.pad(x, (p, p, p, p), mode="reflect")} on the last two dimensions of (B, C, H, W). */
+    public static Tensor reflectPad(Tensor x, long p) {
+        return torch.reflection_pad2d(x, p, p, p, p);
+    }
+
+    /** Element-wise {@code atan2(y, x)}. */
+    public static Tensor atan2(Tensor y, Tensor x) {
+        return torch.atan2(y, x);
+    }
+
+    /** Sums over non-overlapping k x k windows of (B, C, H, W): (B, C, H/k, W/k). */
+    public static Tensor sumPool(Tensor x, long k) {
+        return torch.avg_pool2d(x, new long[] {k, k}, new long[] {k, k}, new long[] {0, 0}, false, true,
+                new org.bytedeco.pytorch.LongOptional()).mul(scalar(k * k));
+    }
+
+    /** Bicubic resize of (B, C, H, W) to (B, C, h, w), {@code align_corners=False}, as timm resamples. */
+    public static Tensor resizeBicubic(Tensor x, long h, long w) {
+        return torch.upsample_bicubic2d(x, new long[] {h, w}, false);
+    }
+
+    /** {@code F.conv2d(x, weight, stride=s)} without bias or padding (a patch embedding). */
+    public static Tensor conv2d(Tensor x, Tensor weight, long stride) {
+        return torch.conv2d(x, weight, new TensorOptional(), new long[] {stride, stride}, new long[] {0, 0},
+                new long[] {1, 1}, 1);
+    }
+
     /** A float64 CPU vector with a copy of {@code data}. */
     public static Tensor doubles(double[] data) {
         Torch.init();
@@ -244,6 +271,11 @@ public final class Tensors {
     /** Concatenates along {@code dim}. */
     public static Tensor cat(long dim, Tensor... ts) {
         return torch.cat(new TensorVector(ts), dim);
+    }
+
+    /** {@code torch.stack(ts, dim)}. */
+    public static Tensor stack(long dim, Tensor... ts) {
+        return torch.stack(new TensorVector(ts), dim);
     }
 
     /** Float32 zeros. */
