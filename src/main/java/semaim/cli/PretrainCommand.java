@@ -151,6 +151,10 @@ public final class PretrainCommand implements Callable<Integer> {
         if (data != null && !data.isBlank() && !Files.exists(Path.of(data))) {
             throw new DataException("data path " + data + " does not exist");
         }
+        String teacher = cfg.target().teacher();
+        if (teacher != null && !Files.isRegularFile(Path.of(teacher))) {
+            throw new IllegalArgumentException("--teacher " + teacher + " is not a file");
+        }
     }
 
     /** A fresh run needs an empty folder, or --overwrite to clear the run that is there. */

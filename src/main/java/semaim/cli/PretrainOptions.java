@@ -15,6 +15,7 @@ import semaim.order.Orders;
 import semaim.order.SimilarityKind;
 import semaim.target.LossType;
 import semaim.target.TargetConfig;
+import semaim.target.TargetKind;
 import semaim.train.PretrainConfig;
 
 /**
@@ -90,7 +91,8 @@ final class PretrainOptions {
 
     /** Config fields whose option is not simply their name in kebab case. */
     private static final Map<String, String> OPTION_OF = Map.of("path", "--data", "preset", "--model",
-            "name", "--order", "cropScaleMin", "--crop-scale", "cropScaleMax", "--crop-scale");
+            "name", "--order", "cropScaleMin", "--crop-scale", "cropScaleMax", "--crop-scale", "kind", "--target",
+            "featureDim", "--teacher");
 
     private static String kebab(String camel) {
         return camel.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
@@ -196,9 +198,34 @@ final class PretrainOptions {
         @Option(names = "--loss", order = 43, description = "L2 or L1.")
         LossType loss;
 
+        @Option(names = "--target", paramLabel = "KIND", order = 44,
+                description = "What the head predicts: pixel (default), clip, dino or vit (a frozen teacher's tokens, --teacher), ema (a moving average of the student's encoder), hog (histograms of oriented gradients).")
+        String kind;
+
+        @Option(names = "--teacher", paramLabel = "FILE", order = 45,
+                description = "Teacher weights (.safetensors) for --target clip (OpenAI CLIP names, visual.*) or dino/vit (timm ViT names); a prefix such as module. is stripped.")
+        String teacher;
+
+        @Option(names = "--teacher-heads", paramLabel = "N", order = 46,
+                description = "The teacher's attention heads (default: the file's 'heads' metadata, else width / 64).")
+        Integer teacherHeads;
+
+        @Option(names = "--teacher-norm", paramLabel = "imagenet|clip", order = 47,
+                description = "Teacher input: imagenet (the batch as normalised for the student, as the reference) or clip (CLIP's own mean and std). Default: imagenet.")
+        String teacherNorm;
+
+        @Option(names = "--order-source", paramLabel = "teacher|student", order = 48,
+                description = "With a teacher or ema target, whose CLS-patch similarity sets the semantic order. Default: teacher (the reference).")
+        String orderSource;
+
+        @Option(names = "--ema-decay", order = 49, description = "Decay of the ema target (timm ModelEma). Default: 0.999.")
+        Double emaDecay;
+
         TargetConfig over(TargetConfig t) {
             return new TargetConfig(or(blurKernel, t.blurKernel()), or(blurSigma, t.blurSigma()),
-                    or(normPix, t.normPix()), or(loss, t.loss()));
+                    or(normPix, t.normPix()), or(loss, t.loss()), kind != null ? TargetKind.parse(kind) : t.kind(),
+                    t.featureDim(), or(teacher, t.teacher()), or(teacherHeads, t.teacherHeads()),
+                    or(teacherNorm, t.teacherNorm()), or(orderSource, t.orderSource()), or(emaDecay, t.emaDecay()));
         }
     }
 

@@ -108,6 +108,12 @@ public final class Checkpoint {
      */
     public static Path write(Path dir, State state, SemAimModel model, AdamW optimizer, List<Tensor> rngStates)
             throws IOException {
+        return write(dir, state, model, optimizer, rngStates, null);
+    }
+
+    /** As above, with the EMA target's weights ({@code ema.safetensors}) when {@code ema} is not null. */
+    public static Path write(Path dir, State state, SemAimModel model, AdamW optimizer, List<Tensor> rngStates,
+            Map<String, Tensor> ema) throws IOException {
         Files.createDirectories(dir);
         Path target = dir.resolve(CheckpointFolders.folderName(state.step()));
         if (Files.isDirectory(target) && CheckpointFolders.isValid(target)) {
@@ -135,9 +141,15 @@ public final class Checkpoint {
             if (pause > 0) {
                 sleep(pause);
             }
+            if (ema != null) {
+                SafeTensors.write(tmp.resolve(CheckpointFolders.EMA), ema, Map.of());
+            }
             Map<String, FileInfo> files = new LinkedHashMap<>();
             for (String f : CheckpointFolders.DATA_FILES) {
                 files.put(f, CheckpointFolders.info(tmp.resolve(f)));
+            }
+            if (ema != null) {
+                files.put(CheckpointFolders.EMA, CheckpointFolders.info(tmp.resolve(CheckpointFolders.EMA)));
             }
             State complete = new State(CheckpointFolders.FORMAT, state.step(), state.epoch(), state.batchInEpoch(),
                     state.orderRng(), state.lastLoss(), state.config(), state.provenance(), files, state.worldSize(),

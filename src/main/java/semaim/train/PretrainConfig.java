@@ -205,6 +205,15 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
      */
     public List<String> problems() {
         List<String> p = new ArrayList<>();
+        if (target.kind().needsTeacherFile() && (target.teacher() == null || target.teacher().isBlank())) {
+            p.add("--target " + target.kind() + " needs --teacher FILE.safetensors");
+        }
+        if (!target.kind().needsTeacherFile() && target.teacher() != null) {
+            p.add("--teacher is for --target clip, dino or vit, not " + target.kind());
+        }
+        if ("clip".equals(target.teacherNorm()) && data.channels() != 3) {
+            p.add("--teacher-norm clip needs RGB images (--channels 3)");
+        }
         if (data.channels() != 1 && data.channels() != 3) {
             p.add("--channels must be 1 or 3, got " + data.channels());
         }

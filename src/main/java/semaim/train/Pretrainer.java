@@ -89,6 +89,7 @@ public final class Pretrainer {
     private PatchOrder order;
     private Rng orderRng;
     private TrainStep trainStep;
+    private Targets targets;
     private Precision precision;
     private Map<String, String> provenance;
 
@@ -120,7 +121,7 @@ public final class Pretrainer {
                 listener.warn("removed the half-written checkpoint " + p + " of an earlier run");
             }
         }
-        setUp();
+        setUp(listener::warn);
         Position start = resumeFrom == null ? new Position(0, 0, 0) : resume(listener);
         if (dist.isMain()) {
             writeConfig();
@@ -221,13 +222,16 @@ public final class Pretrainer {
     }
 
     /** Opens the data and builds the model, optimiser and order from the seed. */
-    private void setUp() throws IOException {
+    private void setUp(java.util.function.Consumer<String> warn) throws IOException {
         Torch.init();
         source = Datasets.open(cfg.data().path(), cfg.data().channels(), cfg.data().pixelLimit());
         mc = cfg.modelConfig(source.channels());
         device = Torch.device(cfg.run().device());
+        // The teacher is read first: the head's width is its token width (and its construction draws no number that
+        // the student's initialisation below would see).
+        Targets.Prepared prepared = Targets.prepare(cfg.target(), mc, warn);
         Torch.manualSeed(cfg.run().seed());
-        model = new SemAimModel(mc, cfg.target());
+        model = new SemAimModel(mc, prepared.config());
         model.to(device, false);
         model.train(true);
         dist.broadcastFromMain(Tensors.list(model.parameters()));   // DDP: every rank starts from rank 0's weights
@@ -241,9 +245,12 @@ public final class Pretrainer {
                 cfg.optim().beta2(), cfg.optim().eps(), order, orderRng, cfg.optim().accumSteps(),
                 cfg.optim().clipGrad(), precision);
         trainStep.averageGradientsOver(dist, bucketMb);
+        targets = Targets.attach(prepared, model, cfg.augmentConfig(source.channels(), mc.imageSize()), precision);
+        trainStep.useTargets(targets);
         optimizer = trainStep.optimizer();
         provenance = Provenance.of(source.description(), source.size());
         provenance.put("precision", precision.toString());
+        provenance.putAll(targets.provenance());
         provenance.put("world_size", Integer.toString(dist.worldSize()));
     }
 
@@ -274,6 +281,13 @@ public final class Pretrainer {
                     + source.description() + " has " + source.size() + "; resume needs the same data");
         }
         Checkpoint.restore(resumeFrom, model, optimizer, dist.rank());
+        if (targets.ema() != null) {
+            Path emaFile = resumeFrom.resolve(CheckpointFolders.EMA);
+            if (!Files.isRegularFile(emaFile)) {
+                throw new TrainingException(resumeFrom + " has no " + CheckpointFolders.EMA + " for the ema target");
+            }
+            targets.ema().load(semaim.io.SafeTensors.read(emaFile).tensors(), emaFile.toString());
+        }
         orderRng.setState(s.orderRng(dist.rank()));
         trainStep.lossScaler().restore(s.lossScaler());
         provenance = new LinkedHashMap<>(s.provenance());
@@ -312,7 +326,8 @@ public final class Pretrainer {
         try {
             folder = Checkpoint.write(checkpoints, new Checkpoint.State(CheckpointFolders.FORMAT, next.step(),
                     next.epoch(), next.batchInEpoch(), orderRng.state(), loss, cfg, provenance, Map.of(),
-                    dist.worldSize(), orderRngs, trainStep.lossScaler().state()), model, optimizer, rngStates);
+                    dist.worldSize(), orderRngs, trainStep.lossScaler().state()), model, optimizer, rngStates,
+                    targets.ema() == null ? null : targets.ema().state());
         } catch (IOException e) {
             String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason()
                     : e.getMessage();

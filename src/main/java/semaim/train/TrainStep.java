@@ -62,6 +62,7 @@ public final class TrainStep {
     private final Precision precision;
     private final Device device;
     private DataParallel dataParallel = DataParallel.none();
+    private Targets targets;   // null: the pixel target the model computes itself
     private final LossScaler scaler;
 
     /**
@@ -103,6 +104,11 @@ public final class TrainStep {
         dataParallel = DataParallel.over(dist, trainable, bucketMb);
     }
 
+    /** Uses {@code t} for the targets (a teacher's tokens, EMA, HOG) and, with a teacher, for the order. */
+    public void useTargets(Targets t) {
+        this.targets = t;
+    }
+
     /** The trainable parameters, in optimiser-group order. */
     public List<Tensor> trainable() {
         return trainable;
@@ -129,10 +135,14 @@ public final class TrainStep {
                 StepOutput out;
                 // The similarity pass stays in fp32 under bf16: in bf16 it moved the semantic centres enough to end
                 // the embedded default 3.8% higher (0.3729 vs 0.3594); in fp32 it ends at 0.3590 (docs/performance.md).
-                Tensor patchOrder = model.order(images, order, orderRng);              // (B, N), Eq. 2-6, fp32
+                // A teacher (or the EMA) gives the targets without gradient, and its similarity sets the order.
+                Targets.Batch target = targets == null ? null : targets.compute(images);
+                Tensor patchOrder = target != null && target.similarity() != null
+                        ? model.order(target.similarity(), (int) images.size(0), order, orderRng, device)
+                        : model.order(images, order, orderRng);                        // (B, N), Eq. 2-6, fp32
                 t1 = System.nanoTime();
                 try (Autocast autocast = precision.autocast(device)) {
-                    out = model.forwardStep(images, patchOrder);                       // Eq. 7-12, loss in fp32
+                    out = model.forwardStep(images, patchOrder, target == null ? null : target.targets());   // Eq. 7-12
                 }
                 Tensor l = accumSteps == 1 ? out.loss() : out.loss().div(Tensors.scalar(accumSteps));
                 t2 = System.nanoTime();
@@ -157,6 +167,9 @@ public final class TrainStep {
             boolean step = scaler.update(gradNorm);   // false only for fp16 gradients with inf/NaN
             if (step) {
                 optimizer.step();
+                if (targets != null) {
+                    targets.afterStep(model);   // the EMA target follows the student
+                }
             }
             if (timings != null) {
                 timings.update += System.nanoTime() - t4;
