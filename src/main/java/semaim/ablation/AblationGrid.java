@@ -25,9 +25,11 @@ import semaim.io.CheckpointFolders;
 import semaim.io.Json;
 import semaim.io.Provenance;
 import semaim.io.SafeTensors;
+import semaim.model.TeacherFile;
 import semaim.model.VisionTransformer;
 import semaim.target.LossType;
 import semaim.target.TargetConfig;
+import semaim.target.TargetKind;
 import semaim.torch.Torch;
 import semaim.train.PretrainConfig;
 import semaim.train.Pretrainer;
@@ -42,8 +44,8 @@ import semaim.viz.Charts;
  * checkpoint.
  */
 public final class AblationGrid {
-    /** The pixel targets a cell can use (the paper's DINO and CLIP targets need teacher weights). */
-    public static final List<String> TARGETS = List.of("pixel", "pixel-noblur", "pixel-raw");
+    /** The targets a cell can use by name; besides these, {@code teacher:FILE} (or clip:, dino:, vit:FILE). */
+    public static final List<String> TARGETS = List.of("pixel", "pixel-noblur", "pixel-raw", "hog", "ema");
 
     /** One cell of the grid. */
     public record Cell(String name, String order, String target, PretrainConfig config) {}
@@ -90,12 +92,12 @@ public final class AblationGrid {
             for (String target : targets) {
                 for (int depth : decoderDepths) {
                     PretrainConfig c = base.withOrder(new PretrainConfig.Order(order, base.order().similarity()))
-                            .withTarget(pixelTarget(target))
+                            .withTarget(target(target, base.target()))
                             .withModel(depth > 0 ? withDecoderDepth(base.model(), depth) : base.model());
                     if (!c.problems().isEmpty()) {
                         throw new IllegalArgumentException(String.join("; ", c.problems()));
                     }
-                    String name = order + "_" + target + "_d" + c.modelConfig(1).decoderDepth();
+                    String name = order + "_" + cellName(target) + "_d" + c.modelConfig(1).decoderDepth();
                     all.add(new Cell(name, order, target, c));
                 }
             }
@@ -108,13 +110,48 @@ public final class AblationGrid {
                 m.width(), m.depth(), m.heads());
     }
 
-    /** {@code pixel}: blurred, per-patch normalised (the reference); {@code pixel-noblur}; {@code pixel-raw}. */
-    static TargetConfig pixelTarget(String name) {
+    /**
+     * {@code pixel}: blurred, per-patch normalised (the reference); {@code pixel-noblur}; {@code pixel-raw};
+     * {@code hog}; {@code ema}; {@code teacher:FILE} (CLIP or timm names, told apart by the file's tensors), or
+     * {@code clip:FILE}, {@code dino:FILE}, {@code vit:FILE}. Teacher options (heads, normalisation, order source,
+     * EMA decay) come from {@code base}.
+     */
+    static TargetConfig target(String name, TargetConfig base) {
+        int colon = name.indexOf(':');
+        if (colon > 0) {
+            String kind = name.substring(0, colon), file = name.substring(colon + 1);
+            if (!java.nio.file.Files.isRegularFile(Path.of(file))) {
+                throw new IllegalArgumentException("target " + name + ": " + file + " is not a file");
+            }
+            TargetKind k;
+            try {
+                k = kind.equals("teacher") ? TeacherFile.detect(Path.of(file)) : TargetKind.parse(kind);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("target " + name + ": " + e.getMessage(), e);
+            }
+            if (!k.needsTeacherFile()) {
+                throw new IllegalArgumentException("target " + name + ": " + kind + " takes no file");
+            }
+            return base.withKind(k, file, 0);
+        }
         if (!TARGETS.contains(name)) {
             throw new IllegalArgumentException("unknown target '" + name + "'; known: " + String.join(", ", TARGETS)
-                    + " (DINO/CLIP feature targets need teacher weights)");
+                    + ", teacher:FILE (clip:, dino:, vit:FILE)");
+        }
+        if (name.equals("hog") || name.equals("ema")) {
+            return base.withKind(TargetKind.parse(name), null, 0);
         }
         return new TargetConfig(name.equals("pixel") ? 9 : 0, 1.0, !name.equals("pixel-raw"), LossType.L2);
+    }
+
+    /** A cell's folder-safe target name: {@code teacher:runs/x/teacher.safetensors} -> {@code teacher-teacher}. */
+    static String cellName(String target) {
+        int colon = target.indexOf(':');
+        if (colon < 0) {
+            return target;
+        }
+        String stem = Path.of(target.substring(colon + 1)).getFileName().toString().replaceFirst("\\.safetensors$", "");
+        return target.substring(0, colon) + "-" + stem.replaceAll("[^A-Za-z0-9._-]", "_");
     }
 
     public List<Cell> cells() {

@@ -24,8 +24,8 @@ import semaim.train.PretrainConfig;
 @Command(name = "ablate", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run a grid of pre-training configurations (orders x targets x decoder depths) at one budget, "
                 + "evaluate each with k-NN and a linear probe, and write ablation.md, ablation.csv and ablation.png.",
-            "Targets: pixel (Gaussian-blurred, per-patch normalised, the reference), pixel-noblur, pixel-raw. "
-                    + "The paper's DINO and CLIP feature targets need teacher weights and are not available.",
+            "Targets: pixel (Gaussian-blurred, per-patch normalised, the reference), pixel-noblur, pixel-raw, hog,"
+                    + " ema, and teacher:FILE (a CLIP or timm-named ViT teacher; also clip:FILE, dino:FILE, vit:FILE).",
             "Each cell starts from the cpu recipe (checkpoints at epoch ends, the last 2 kept, metrics every 20 steps);"
                     + " the pre-training options below override it for every cell."})
 public final class AblateCommand implements CommandErrors.Command {

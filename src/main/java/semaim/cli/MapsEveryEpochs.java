@@ -55,6 +55,11 @@ final class MapsEveryEpochs implements Pretrainer.Listener {
 
     @Override
     public void epochEnd(int epochsDone, SemAimModel model) {
+        epochEnd(epochsDone, model, null);
+    }
+
+    @Override
+    public void epochEnd(int epochsDone, SemAimModel model, semaim.model.Teacher teacher) {
         if (epochsDone % every != 0) {
             return;
         }
@@ -62,8 +67,8 @@ final class MapsEveryEpochs implements Pretrainer.Listener {
             if (samples == null) {
                 samples = SampleImages.first(Datasets.open(cfg.data().path(), cfg.data().channels()), 6);
             }
-            MapWriter.write(model, samples, out.resolve("maps").resolve(String.format("epoch-%03d", epochsDone)),
-                    "overview.png", 0);
+            MapWriter.write(model, teacher, samples, out.resolve("maps").resolve(String.format("epoch-%03d",
+                    epochsDone)), "overview.png", 0);
             java.nio.file.Files.copy(out.resolve("maps").resolve(String.format("epoch-%03d", epochsDone))
                     .resolve("overview.png"), out.resolve("maps").resolve(String.format("epoch-%03d.png", epochsDone)),
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);

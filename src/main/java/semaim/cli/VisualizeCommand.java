@@ -10,8 +10,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import semaim.eval.EncoderCheckpoint;
 import semaim.model.ModelConfig;
+import semaim.model.EmaTeacher;
 import semaim.model.SemAimModel;
+import semaim.model.Teacher;
+import semaim.model.TeacherFile;
 import semaim.target.TargetConfig;
+import semaim.target.TargetKind;
 import semaim.torch.Torch;
 import semaim.viz.MapWriter;
 import semaim.viz.SampleImages;
@@ -46,15 +50,21 @@ public final class VisualizeCommand implements CommandErrors.Command {
 
     @Option(names = "--seed", defaultValue = "0") long seed;
 
+    @Option(names = "--teacher", paramLabel = "FILE",
+            description = "The teacher of a checkpoint trained on its features, when its recorded path no longer holds it.")
+    Path teacherFile;
+
     @Override
     public Integer call() {
         return CommandErrors.guard("visualize", () -> {
             Torch.init();
             SemAimModel m;
+            Teacher teacher = null;
             if (checkpoint != null) {
                 EncoderCheckpoint ck = EncoderCheckpoint.open(checkpoint);
                 m = ck.fullModel();
                 LOG.info("model from {}", ck.file());
+                teacher = teacherOf(ck, m);
             } else {
                 ModelConfig mc = ModelConfig.preset(model);
                 if (channels != null) {
@@ -65,9 +75,33 @@ public final class VisualizeCommand implements CommandErrors.Command {
                 LOG.info("randomly initialised {} (seed {})", mc.name(), seed);
             }
             SampleImages samples = SampleImages.load(images, m.config().inChannels(), limit);
-            Path overview = MapWriter.write(m, samples, output, "overview.png", seed);
+            Path overview = MapWriter.write(m, teacher, samples, output, "overview.png", seed);
             LOG.info("wrote {} map rows to {} (overview {})", samples.images().size(), output, overview);
             return ExitCodes.OK;
         });
+    }
+
+    /**
+     * The teacher whose similarity the maps show: the file a clip/dino/vit target was trained with ({@code --teacher}
+     * overrides its recorded path), or the EMA saved next to the weights; null for pixel and HOG targets.
+     */
+    private Teacher teacherOf(EncoderCheckpoint ck, SemAimModel m) throws java.io.IOException {
+        TargetConfig t = m.targetConfig();
+        if (t.kind().needsTeacherFile()) {
+            Path file = teacherFile != null ? teacherFile : Path.of(t.teacher());
+            if (!java.nio.file.Files.isRegularFile(file)) {
+                throw new IllegalArgumentException(ck.file() + " was trained on the teacher " + t.teacher()
+                        + ", which is not there; name it with --teacher FILE");
+            }
+            LOG.info("teacher: {}", file);
+            return TeacherFile.load(file, t.kind(), t.teacherHeads(), m.config(), LOG::warn).teacher();
+        }
+        Path ema = ck.file().resolveSibling(semaim.io.CheckpointFolders.EMA);
+        if (t.kind() == TargetKind.EMA && java.nio.file.Files.isRegularFile(ema)) {
+            EmaTeacher e = new EmaTeacher(m, t.emaDecay());
+            e.load(semaim.io.SafeTensors.read(ema).tensors(), ema.toString());
+            return e;
+        }
+        return null;
     }
 }

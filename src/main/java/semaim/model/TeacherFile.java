@@ -48,6 +48,16 @@ public final class TeacherFile {
         return new Loaded(loaded.teacher(), loaded.featureDim(), sha, loaded.description());
     }
 
+    /** CLIP when the file holds a {@code conv1.weight} (under any prefix), else a timm-named ViT. */
+    public static TargetKind detect(Path file) throws IOException {
+        for (String k : SafeTensors.read(file).tensors().keySet()) {
+            if (k.equals("conv1.weight") || k.endsWith(".conv1.weight")) {
+                return TargetKind.CLIP;
+            }
+        }
+        return TargetKind.VIT;
+    }
+
     private static int metadataHeads(Map<String, String> metadata) {
         String v = metadata == null ? null : metadata.get("heads");
         try {

@@ -65,6 +65,11 @@ public final class Pretrainer {
 
         /** Called after each completed epoch with the model in its current state (e.g. to draw maps). */
         default void epochEnd(int epochsDone, SemAimModel model) {}
+
+        /** As above, with the teacher of a feature target (null without one), for maps of its similarity. */
+        default void epochEnd(int epochsDone, SemAimModel model, semaim.model.Teacher teacher) {
+            epochEnd(epochsDone, model);
+        }
     }
 
     /** What a run did. */
@@ -199,7 +204,7 @@ public final class Pretrainer {
                         listener.checkpoint(lastCheckpoint);
                     }
                     if (endOfEpoch) {
-                        listener.epochEnd(e + 1, model);
+                        listener.epochEnd(e + 1, model, targets.teacher());
                     }
                     if (stopNow) {
                         stopped = true;

@@ -124,6 +124,11 @@ public final class Targets {
         return config.kind();
     }
 
+    /** The teacher (a file's, or the EMA), or null for pixels and HOG. */
+    public Teacher teacher() {
+        return teacher;
+    }
+
     /** The EMA teacher (to checkpoint), or null. */
     public EmaTeacher ema() {
         return ema;

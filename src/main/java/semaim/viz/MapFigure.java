@@ -14,6 +14,7 @@ import semaim.data.EvalTransform;
 import semaim.model.ModelConfig;
 import semaim.model.SemAimModel;
 import semaim.model.SimilarityMaps;
+import semaim.model.Teacher;
 import semaim.order.OrderInput;
 import semaim.order.PatchOrder;
 import semaim.order.RasterOrder;
@@ -21,7 +22,9 @@ import semaim.order.SemanticAwareOrder;
 import semaim.order.SimilarityKind;
 import semaim.order.SimilarityOrder;
 import semaim.order.StochasticOrder;
+import semaim.target.FeatureLoss;
 import semaim.target.Patches;
+import semaim.target.TargetKind;
 import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.util.Rng;
@@ -29,7 +32,10 @@ import semaim.util.Rng;
 /**
  * The rows of the paper's Fig. 2 / S1 for any model and images: the input, the last block's CLS self-attention
  * (mean over heads), the similarity map S, the raster, stochastic, similarity and semantic-aware orders (warm =
- * predicted first), and the semantic-order predictions de-normalised next to the (blurred) target.
+ * predicted first), and the semantic-order predictions de-normalised next to the (blurred) target. A model trained
+ * on a teacher's features also shows the teacher's similarity map (min-max, as the reference's
+ * {@code calculate_similarity}), which then sets the similarity and semantic orders, as in training; feature and
+ * HOG predictions are not pixels, so their two panels are left out.
  */
 public final class MapFigure {
     public static final List<String> CAPTIONS = List.of("input", "self-attention", "similarity S", "raster",
@@ -37,8 +43,27 @@ public final class MapFigure {
 
     private MapFigure() {}
 
+    /** The panel captions for {@code model}, with or without a teacher. */
+    public static List<String> captions(SemAimModel model, Teacher teacher) {
+        List<String> c = new ArrayList<>(CAPTIONS.subList(0, 3));
+        if (teacher != null) {
+            c.add("teacher similarity");
+        }
+        c.addAll(CAPTIONS.subList(3, 7));
+        if (model.targetConfig().kind() == TargetKind.PIXEL) {
+            c.addAll(CAPTIONS.subList(7, 9));
+        }
+        return c;
+    }
+
     /** One row of panels per image (all panels of side about 112 px). */
     public static List<List<BufferedImage>> rows(SemAimModel model, List<DecodedImage> images, long seed) {
+        return rows(model, images, seed, null);
+    }
+
+    /** As above, with the teacher whose similarity orders the patches ({@code teacher} may be null). */
+    public static List<List<BufferedImage>> rows(SemAimModel model, List<DecodedImage> images, long seed,
+            Teacher teacher) {
         ModelConfig mc = model.config();
         int s = mc.imageSize(), c = mc.inChannels(), g = mc.gridSize();
         int scale = Math.max(1, Math.round(112f / s));
@@ -57,20 +82,28 @@ public final class MapFigure {
             SimilarityMaps maps = model.similarityPass(x, SimilarityKind.CLS);
             float[][] sim = Tensors.toFloats2d(maps.similarity());
             float[][] att = Tensors.toFloats2d(maps.clsAttention());
+            float[][] teacherSim = teacher == null ? null : Tensors.toFloats2d(
+                    FeatureLoss.similarity(Tensors.noGrad(() -> teacher.tokens(x))));
+            boolean pixels = model.targetConfig().kind() == TargetKind.PIXEL;
             Rng rng = new Rng(seed);
-            OrderInput in = new OrderInput(images.size(), g, g, sim);
+            OrderInput in = new OrderInput(images.size(), g, g,
+                    teacherSim != null && model.targetConfig().orderFromTeacher() ? teacherSim : sim);
             List<PatchOrder> orders = List.of(new RasterOrder(), new StochasticOrder(),
                     new SimilarityOrder(SimilarityKind.CLS), SemanticAwareOrder.paper());
             List<float[][]> orderValues = new ArrayList<>();
             for (PatchOrder o : orders) {
                 orderValues.add(o.generate(in, rng));
             }
-            Tensor semantic = Tensors.fromFloats2d(orderValues.get(3)).to(device, torch.ScalarType.Float);
-            Tensor pred = Tensors.noGrad(() -> model.forwardStep(x, semantic).prediction());           // (B, N, K)
-            Tensor predPixels = model.pixelTarget().denormalise(pred, x);
-            Tensor predImage = Patches.unpatchify(predPixels, mc.patchSize(), c);                        // (B, C, S, S)
-            Tensor targetImage = Patches.unpatchify(model.pixelTarget().blurredPatches(x), mc.patchSize(), c);
-            float[] predPx = Tensors.toFloats(predImage), targetPx = Tensors.toFloats(targetImage);
+            float[] predPx = null, targetPx = null;
+            if (pixels) {
+                Tensor semantic = Tensors.fromFloats2d(orderValues.get(3)).to(device, torch.ScalarType.Float);
+                Tensor pred = Tensors.noGrad(() -> model.forwardStep(x, semantic).prediction());       // (B, N, K)
+                Tensor predPixels = model.pixelTarget().denormalise(pred, x);
+                Tensor predImage = Patches.unpatchify(predPixels, mc.patchSize(), c);                    // (B, C, S, S)
+                Tensor targetImage = Patches.unpatchify(model.pixelTarget().blurredPatches(x), mc.patchSize(), c);
+                predPx = Tensors.toFloats(predImage);
+                targetPx = Tensors.toFloats(targetImage);
+            }
             int per = c * s * s;
             for (int i = 0; i < images.size(); i++) {
                 BufferedImage input = Panels.image(unnormalise(px, i * per, c, s, mean, std), c, s, scale);
@@ -78,11 +111,16 @@ public final class MapFigure {
                 row.add(input);
                 row.add(Panels.overlay(input, att[i], g, true, true));
                 row.add(Panels.overlay(input, sim[i], g, true, true));
+                if (teacherSim != null) {
+                    row.add(Panels.overlay(input, teacherSim[i], g, true, true));
+                }
                 for (float[][] v : orderValues) {
                     row.add(Panels.overlay(input, Panels.orderHeat(v[i]), g, false, false));
                 }
-                row.add(Panels.image(unnormalise(predPx, i * per, c, s, mean, std), c, s, scale));
-                row.add(Panels.image(unnormalise(targetPx, i * per, c, s, mean, std), c, s, scale));
+                if (pixels) {
+                    row.add(Panels.image(unnormalise(predPx, i * per, c, s, mean, std), c, s, scale));
+                    row.add(Panels.image(unnormalise(targetPx, i * per, c, s, mean, std), c, s, scale));
+                }
                 rows.add(row);
             }
         } finally {

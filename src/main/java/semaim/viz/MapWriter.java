@@ -9,6 +9,7 @@ import java.util.List;
 import javax.imageio.ImageIO;
 
 import semaim.model.SemAimModel;
+import semaim.model.Teacher;
 
 /** Writes the map figure: one PNG per image and an overview with all of them. */
 public final class MapWriter {
@@ -17,14 +18,21 @@ public final class MapWriter {
     /** Returns the overview file; per-image files are {@code <name>.png} in {@code dir}. */
     public static Path write(SemAimModel model, SampleImages samples, Path dir, String overviewName, long seed)
             throws IOException {
+        return write(model, null, samples, dir, overviewName, seed);
+    }
+
+    /** As above, with the teacher of a feature target (null without one): its similarity map is drawn too. */
+    public static Path write(SemAimModel model, Teacher teacher, SampleImages samples, Path dir, String overviewName,
+            long seed) throws IOException {
         Files.createDirectories(dir);
-        List<List<BufferedImage>> rows = MapFigure.rows(model, samples.images(), seed);
+        List<List<BufferedImage>> rows = MapFigure.rows(model, samples.images(), seed, teacher);
+        List<String> captions = MapFigure.captions(model, teacher);
         for (int i = 0; i < rows.size(); i++) {
-            BufferedImage one = Panels.grid(List.of(rows.get(i)), MapFigure.CAPTIONS, null);
+            BufferedImage one = Panels.grid(List.of(rows.get(i)), captions, null);
             ImageIO.write(one, "png", dir.resolve(samples.names().get(i) + ".png").toFile());
         }
         Path overview = dir.resolve(overviewName);
-        ImageIO.write(Panels.grid(rows, MapFigure.CAPTIONS, new ArrayList<>(samples.names())), "png", overview.toFile());
+        ImageIO.write(Panels.grid(rows, captions, new ArrayList<>(samples.names())), "png", overview.toFile());
         return overview;
     }
 }

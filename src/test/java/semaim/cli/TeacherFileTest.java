@@ -108,7 +108,7 @@ class TeacherFileTest {
     }
 
     @Test
-    void pretrainRefusesATeacherTargetWithoutAFileAndRunsWithOne() {
+    void pretrainRefusesATeacherTargetWithoutAFileAndRunsWithOne() throws Exception {
         Cli.Outcome none = Cli.run("pretrain", "--target", "dino", "--output", dir.resolve("x").toString());
         assertEquals(ExitCodes.INVALID_CONFIG, none.code());
         assertTrue(none.err().contains("--target dino needs --teacher"), none.err());
@@ -116,6 +116,36 @@ class TeacherFileTest {
                 "2", "--heads", "2", "--decoder-depth", "1", "--viz-every", "0", "--batch-size", "8", "--max-steps",
                 "2", "--target", "vit", "--teacher", exported.toString(), "--output", dir.resolve("v").toString());
         assertEquals(0, ok.code(), ok.err());
+
+        // visualize shows the teacher's similarity next to the student's, and no pixel panels for features
+        Path maps = dir.resolve("maps");
+        Cli.Outcome viz = Cli.run("visualize", "--checkpoint", dir.resolve("v").toString(), "--images",
+                exported.toString().replace("teacher.safetensors", "run"), "--output", maps.toString());
+        assertEquals(ExitCodes.DATA, viz.code(), "a run folder is not an image source: " + viz.err());
+        java.nio.file.Files.createDirectories(dir.resolve("idx"));
+        Path idx = semaim.data.TestData.writeIdx(dir.resolve("idx"), 32);
+        viz = Cli.run("visualize", "--checkpoint", dir.resolve("v").toString(), "--images", idx.toString(),
+                "--limit", "2", "--output", maps.toString());
+        assertEquals(0, viz.code(), viz.err());
+        assertTrue(viz.err().contains("teacher: " + exported), viz.err());
+        SemAimModel m = EncoderCheckpoint.open(dir.resolve("v")).fullModel();
+        assertEquals(List.of("input", "self-attention", "similarity S", "teacher similarity", "raster", "stochastic",
+                "similarity order", "semantic order"), semaim.viz.MapFigure.captions(m, t(m)));
+        assertTrue(java.nio.file.Files.isRegularFile(maps.resolve("overview.png")));
+
+        // ablate takes hog, ema and teacher:FILE cells
+        Cli.Outcome grid = Cli.run("ablate", "--targets", "hog,teacher:" + exported, "--orders", "semantic",
+                "--data", idx.toString(), "--image-size", "16", "--patch-size", "4", "--width", "32", "--depth", "2",
+                "--heads", "2", "--decoder-depth", "1", "--channels", "1", "--batch-size", "8", "--max-steps", "2",
+                "--epochs", "1", "--train-limit", "32", "--test-limit", "16", "--linprobe-epochs", "1", "--output",
+                dir.resolve("grid").toString());
+        assertEquals(0, grid.code(), grid.err());
+        String table = java.nio.file.Files.readString(dir.resolve("grid").resolve("ablation.md"));
+        assertTrue(table.contains("semantic_hog_d1") && table.contains("semantic_teacher-teacher_d1"), table);
+    }
+
+    private static semaim.model.Teacher t(SemAimModel m) throws java.io.IOException {
+        return TeacherFile.load(exported, TargetKind.VIT, 0, m.config(), x -> { }).teacher();
     }
 
     @Test
