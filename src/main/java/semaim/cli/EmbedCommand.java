@@ -1,0 +1,195 @@
+package semaim.cli;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import semaim.data.Datasets;
+import semaim.data.EvalTransform;
+import semaim.data.ImageSource;
+import semaim.eval.EncoderCheckpoint;
+import semaim.io.ArrayFile;
+import semaim.model.ModelConfig;
+import semaim.model.VisionTransformer;
+import semaim.torch.Autocast;
+import semaim.torch.Precision;
+import semaim.torch.Scope;
+import semaim.torch.Tensors;
+import semaim.torch.Torch;
+import semaim.util.NonFiniteException;
+
+/**
+ * {@code semaim embed}: one vector per image (or its grid of patch vectors) from a frozen encoder, streamed to a
+ * {@code .npy} or {@code .safetensors} file with a CSV index. Memory stays bounded by the batch; the output grows
+ * under {@code FILE.part} and is renamed when complete, so a stopped run continues where it stopped.
+ */
+@Command(name = "embed", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Write the encoder's features of every image: --pool cls (the CLS token after the final norm),"
+                + " mean (the mean of the patch tokens after the final norm) or patch (every patch token: N x patches x"
+                + " width). FILE.npy is NumPy's format, FILE.safetensors holds one tensor 'embeddings'; FILE.csv lists"
+                + " index, file, label and class of each row (labels from class subfolders or IDX labels, else -1)."},
+        footer = {"", "Example: semaim embed --checkpoint runs/my-run --images photos/ --output photos.npy",
+            "A stopped run continues when the same command is run again (FILE.part and FILE.csv.part hold the rows so"
+                    + " far)."})
+public final class EmbedCommand implements CommandErrors.Command {
+    private static final Logger LOG = LoggerFactory.getLogger("semaim");
+
+    /** How an image's tokens become its embedding. */
+    enum Pool { CLS, MEAN, PATCH }
+
+    @Option(names = "--checkpoint", paramLabel = "PATH",
+            description = "Pre-training checkpoint folder, run folder or model .safetensors (default: a random encoder of --model).")
+    Path checkpoint;
+
+    @Option(names = "--model", defaultValue = "vit_nano_patch4_28", description = "Preset of a random encoder. Default: ${DEFAULT-VALUE}.")
+    String model;
+
+    @Option(names = "--images", required = true, paramLabel = "DIR_OR_IDX",
+            description = "An image folder (class subfolders give labels) or an IDX image file.")
+    String images;
+
+    @Option(names = "--channels", defaultValue = "3", description = "1 or 3 for image folders. Default: ${DEFAULT-VALUE}.")
+    int channels;
+
+    @Option(names = "--output", required = true, paramLabel = "FILE", description = "FILE.npy or FILE.safetensors.")
+    Path output;
+
+    @Option(names = "--pool", defaultValue = "CLS", description = "cls, mean or patch. Default: ${DEFAULT-VALUE}.")
+    Pool pool;
+
+    @Option(names = "--batch-size", defaultValue = "256") int batchSize;
+    @Option(names = "--device", defaultValue = "cpu") String device;
+    @Option(names = "--precision", defaultValue = "fp32", description = "fp32, bf16, fp16 or auto. Default: ${DEFAULT-VALUE}.") String precision;
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of a random encoder.") long seed;
+
+    @Override
+    public Integer call() {
+        return CommandErrors.guard("embed", this::execute);
+    }
+
+    private int execute() throws IOException {
+        if (batchSize <= 0) {
+            throw new IllegalArgumentException("--batch-size must be positive, got " + batchSize);
+        }
+        Path csv = csvOf(output);
+        ArrayFile.header(output.getFileName().toString(), new long[] {1, 1}, Map.of());   // fails early on a bad name
+        Torch.init();
+        Device dev = Torch.device(device);
+        Precision p = Precision.parse(precision).resolve(dev);
+        VisionTransformer encoder;
+        String source;
+        if (checkpoint != null) {
+            EncoderCheckpoint ck = EncoderCheckpoint.open(checkpoint);
+            encoder = new VisionTransformer(ck.modelConfig(), VisionTransformer.Pooling.CLS, 0);
+            encoder.loadEncoder(ck.weights(), ck.file().toString());
+            source = ck.file() + " (sha256 " + ck.sha256() + ")";
+            channels = ck.channels();
+        } else {
+            Torch.manualSeed(seed);
+            encoder = new VisionTransformer(ModelConfig.preset(model).withInChannels(channels),
+                    VisionTransformer.Pooling.CLS, 0);
+            source = "random " + model + " (seed " + seed + ")";
+        }
+        encoder.moveTo(dev);
+        encoder.eval();
+        ImageSource images = Datasets.open(this.images, channels);
+        ModelConfig mc = encoder.config();
+        int n = images.size(), d = mc.width(), g = mc.numPatches(), c = images.channels(), s = mc.imageSize();
+        long[] shape = pool == Pool.PATCH ? new long[] {n, g, d} : new long[] {n, d};
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("encoder", source);
+        meta.put("images", images.description());
+        meta.put("pool", pool.name().toLowerCase(java.util.Locale.ROOT));
+        Files.createDirectories(output.toAbsolutePath().getParent());
+        Path part = output.resolveSibling(output.getFileName() + ".part");
+        Path csvPart = csv.resolveSibling(csv.getFileName() + ".part");
+        List<String> csvLines = Files.exists(csvPart) ? Files.readAllLines(csvPart, StandardCharsets.UTF_8)
+                : List.of();
+        long csvRows = Math.max(0, csvLines.size() - 1);
+        int done;
+        try (ArrayFile first = ArrayFile.open(part, shape, meta, Math.min(csvRows, n))) {
+            done = (int) first.rows();
+        }
+        List<String> keep = new ArrayList<>(csvLines.subList(0, csvLines.isEmpty() ? 0 : done + 1));
+        if (keep.isEmpty()) {
+            keep.add("index,file,label,class");
+        }
+        Files.write(csvPart, keep, StandardCharsets.UTF_8);
+        if (done > 0) {
+            LOG.info("continuing {} after {} of {} images", part, done, n);
+        }
+        EvalTransform transform = EvalTransform.standard(s, c);
+        try (ArrayFile out = ArrayFile.open(part, shape, meta, done);
+                BufferedWriter index = Files.newBufferedWriter(csvPart, StandardCharsets.UTF_8,
+                        StandardOpenOption.APPEND);
+                Bar bar = new Bar("embed", n)) {
+            for (int start = done; start < n; start += batchSize) {
+                int b = Math.min(batchSize, n - start);
+                float[] px = new float[b * c * s * s];
+                for (int k = 0; k < b; k++) {
+                    transform.apply(images.load(start + k), px, k * c * s * s);
+                }
+                float[] values;
+                try (Scope scope = Scope.open()) {
+                    Tensor x = Tensors.floats(px, b, c, s, s).to(dev, torch.ScalarType.Float);
+                    Tensor tokens;
+                    try (Autocast a = p.autocast(dev)) {
+                        tokens = Tensors.noGrad(() -> encoder.tokens(x));                 // (B, T, D)
+                    }
+                    Tensor e = switch (pool) {
+                        case CLS -> tokens.select(1, 0);                                  // (B, D)
+                        case MEAN -> tokens.narrow(1, 1, g).mean(new long[] {1}, false, new org.bytedeco.pytorch
+                                .ScalarTypeOptional());                                   // (B, D)
+                        case PATCH -> tokens.narrow(1, 1, g);                             // (B, G, D)
+                    };
+                    values = Tensors.toFloats(e);
+                }
+                int bad = NonFiniteException.firstNonFinite(values, 0, values.length);
+                if (bad >= 0) {
+                    throw new NonFiniteException("the encoder gave a non-finite feature for "
+                            + images.describe(start + bad / (values.length / b)) + "; its weights are damaged");
+                }
+                out.append(values);
+                for (int k = 0; k < b; k++) {
+                    int i = start + k, label = images.label(i);
+                    String cls = label >= 0 && label < images.classNames().size() ? images.classNames().get(label) : "";
+                    index.write(i + "," + csvField(images.describe(i)) + "," + label + "," + csvField(cls));
+                    index.newLine();
+                }
+                index.flush();
+                bar.stepTo(start + b, null);
+            }
+        }
+        Files.move(part, output, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(csvPart, csv, StandardCopyOption.REPLACE_EXISTING);
+        LOG.info("wrote {} embeddings of shape {} to {} (index {})", n,
+                java.util.Arrays.toString(java.util.Arrays.copyOfRange(shape, 1, shape.length)), output, csv);
+        return ExitCodes.OK;
+    }
+
+    static Path csvOf(Path out) {
+        String name = out.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return out.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".csv");
+    }
+
+    private static String csvField(String v) {
+        return v.contains(",") || v.contains("\"") || v.contains("\n") ? "\"" + v.replace("\"", "\"\"") + "\"" : v;
+    }
+}
