@@ -27,7 +27,58 @@ public final class Features {
         }
     }
 
+    /** Patch tokens ({@code rows} x {@code tokens} x {@code dim}, row-major) and labels. */
+    public record Tokens(float[] values, int rows, int tokens, int dim, int[] labels, int classes) {}
+
     private Features() {}
+
+    /**
+     * Every image's patch tokens after the final norm (the attentive probe's input), eval mode, no gradient. They
+     * are held in memory: a set too large for one Java array fails with a message.
+     */
+    public static Tokens extractTokens(VisionTransformer encoder, ImageSource source, EvalTransform transform,
+            Device device, int batchSize, Precision precision, LongConsumer progress) throws IOException {
+        boolean wasTraining = encoder.is_training();
+        encoder.eval();
+        int n = source.size(), g = encoder.config().numPatches(), d = encoder.featureDim();
+        int c = source.channels(), s = transform.size();
+        long total = (long) n * g * d;
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("the patch tokens of " + n + " images (" + g + " x " + d + " each) need "
+                    + (total * 4 >> 20) + " MiB, more than one array holds; use --train-limit/--test-limit");
+        }
+        float[] out = new float[(int) total];
+        int[] labels = new int[n];
+        try {
+            for (int start = 0; start < n; start += batchSize) {
+                int b = Math.min(batchSize, n - start);
+                float[] px = new float[b * c * s * s];
+                for (int k = 0; k < b; k++) {
+                    transform.apply(source.load(start + k), px, k * c * s * s);
+                    labels[start + k] = source.label(start + k);
+                }
+                try (Scope scope = Scope.open()) {
+                    Tensor x = Tensors.floats(px, b, c, s, s).to(device, torch.ScalarType.Float);
+                    Tensor t;
+                    try (Autocast autocast = precision.autocast(device)) {
+                        t = Tensors.noGrad(() -> encoder.tokens(x).narrow(1, 1, g));
+                    }
+                    float[] values = Tensors.toFloats(t);
+                    int bad = NonFiniteException.firstNonFinite(values, 0, values.length);
+                    if (bad >= 0) {
+                        throw new NonFiniteException("the encoder gave a non-finite token for "
+                                + source.describe(start + bad / (g * d)) + "; its weights are damaged or diverged");
+                    }
+                    System.arraycopy(values, 0, out, start * g * d, values.length);
+                }
+                progress.accept(start + b);
+            }
+        } finally {
+            encoder.train(wasTraining);
+        }
+        int classes = Math.max(source.classNames().size(), 1 + java.util.Arrays.stream(labels).max().orElse(0));
+        return new Tokens(out, n, g, d, labels, classes);
+    }
 
     /**
      * Runs {@code encoder} (eval mode, no gradient) over every image of {@code source}; {@code progress} is told
