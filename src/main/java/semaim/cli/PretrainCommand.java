@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import semaim.data.DataException;
+import semaim.eval.EvalData;
 import semaim.io.CheckpointFolders;
 import semaim.io.RunLock;
 import semaim.train.Checkpoint;
@@ -60,6 +61,17 @@ public final class PretrainCommand implements Callable<Integer> {
     @Mixin
     DistOptions distOptions;
 
+    @Option(names = "--monitor-knn", paramLabel = "EPOCHS", defaultValue = "0",
+            description = "Every N epochs, k-NN top-1 (k=20) of the current encoder on a held-out labelled set, logged to metrics.jsonl and the report (0 = off). Default: ${DEFAULT-VALUE}.")
+    int monitorKnn;
+
+    @Option(names = "--monitor-train", paramLabel = "PATH",
+            description = "The monitor's labelled reference set (IDX or class folders; default with the embedded data: its Fashion-MNIST subsets).")
+    String monitorTrain;
+
+    @Option(names = "--monitor-test", paramLabel = "PATH", description = "The monitor's labelled query set.")
+    String monitorTest;
+
     @Option(names = "--overwrite",
             description = "Start afresh in an --output folder that already holds a run: its config, metrics, checkpoints, maps, report and eval results are deleted first.")
     boolean overwrite;
@@ -70,6 +82,9 @@ public final class PretrainCommand implements Callable<Integer> {
     }
 
     private int execute() throws IOException, ResumeException {
+        if (monitorKnn < 0) {
+            throw new IllegalArgumentException("--monitor-knn must not be negative, got " + monitorKnn);
+        }
         DistEnv env = distOptions.env();
         if (env.multiProcess() && resume == null && output == null) {
             throw new IllegalArgumentException("a multi-process run needs --output DIR (all ranks must name the same"
@@ -199,6 +214,9 @@ public final class PretrainCommand implements Callable<Integer> {
             try (ConsoleProgress progress = new ConsoleProgress(cfg.run().logEvery(), cfg.optim().epochs())) {
                 Pretrainer.Listener listener = !dist.isMain() ? new QuietListener()
                         : vizEvery <= 0 ? progress : new MapsEveryEpochs(progress, cfg, out, vizEvery);
+                if (dist.isMain() && monitorKnn > 0) {
+                    listener = new KnnMonitor(listener, monitorData(cfg), monitorKnn);
+                }
                 r = new Pretrainer(cfg, out, resumeFolder, dist, distOptions.bucketMb).run(stop::get, listener);
             } catch (RuntimeException | IOException | Error e) {
                 dist.publishFailure(e.getMessage() == null ? e.toString() : e.getMessage());
@@ -217,6 +235,16 @@ public final class PretrainCommand implements Callable<Integer> {
             }
             finished.countDown();   // after the last line is printed, so a stopped run always says how to continue
         }
+    }
+
+    /** The k-NN monitor's labelled sets: --monitor-train/--monitor-test, or the embedded subsets. */
+    private EvalData monitorData(PretrainConfig cfg) throws IOException {
+        boolean embedded = cfg.data().path() == null || cfg.data().path().isBlank();
+        if (monitorTrain == null && monitorTest == null && !embedded) {
+            throw new IllegalArgumentException("--monitor-knn needs --monitor-train and --monitor-test (labelled"
+                    + " images) when training on --data");
+        }
+        return EvalData.open(null, monitorTrain, monitorTest, cfg.data().channels(), 0, 0);
     }
 
     /** The listener of ranks other than 0: they train silently, but say what goes wrong. */

@@ -66,6 +66,14 @@ public final class Pretrainer {
         /** Called after each completed epoch with the model in its current state (e.g. to draw maps). */
         default void epochEnd(int epochsDone, SemAimModel model) {}
 
+        /**
+         * After {@link #epochEnd}: measurements of the model to log in {@code metrics.jsonl} with the step and epoch
+         * (e.g. a k-NN monitor's accuracy); empty for none. Called on every rank; only rank 0 writes.
+         */
+        default Map<String, Object> epochMetrics(int epochsDone, SemAimModel model) {
+            return Map.of();
+        }
+
         /** As above, with the teacher of a feature target (null without one), for maps of its similarity. */
         default void epochEnd(int epochsDone, SemAimModel model, semaim.model.Teacher teacher) {
             epochEnd(epochsDone, model);
@@ -205,6 +213,14 @@ public final class Pretrainer {
                     }
                     if (endOfEpoch) {
                         listener.epochEnd(e + 1, model, targets.teacher());
+                        Map<String, Object> measured = listener.epochMetrics(e + 1, model);
+                        if (metrics != null && !measured.isEmpty()) {
+                            Map<String, Object> line = new LinkedHashMap<>();
+                            line.put("step", step);
+                            line.put("epoch", (double) (e + 1));
+                            line.putAll(measured);
+                            metrics.write(line);
+                        }
                     }
                     if (stopNow) {
                         stopped = true;

@@ -1,0 +1,104 @@
+package semaim.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.bytedeco.pytorch.Tensor;
+
+import semaim.eval.EvalData;
+import semaim.eval.Features;
+import semaim.eval.Knn;
+import semaim.eval.Protocols;
+import semaim.io.ModelWeights;
+import semaim.model.SemAimModel;
+import semaim.model.Teacher;
+import semaim.model.VisionTransformer;
+import semaim.torch.Precision;
+import semaim.torch.Torch;
+import semaim.train.Pretrainer;
+
+/**
+ * The k-NN monitor of SSL libraries (DINO's scripts, solo-learn, Lightly): every N epochs, the current encoder's
+ * CLS features of a held-out labelled set are scored with weighted k-NN (k = 20, T = 0.07, DINO's protocol), and
+ * the top-1 accuracy goes to {@code metrics.jsonl} ({@code knn_top1}) and the report's k-NN curve. The student is
+ * copied into a plain ViT; libtorch's generator is restored afterwards, so monitoring changes no training number.
+ * Forwards everything else to the wrapped listener.
+ */
+final class KnnMonitor implements Pretrainer.Listener {
+    static final int K = 20;
+
+    private final Pretrainer.Listener inner;
+    private final EvalData data;
+    private final int every;
+
+    KnnMonitor(Pretrainer.Listener inner, EvalData data, int every) {
+        this.inner = inner;
+        this.data = data;
+        this.every = every;
+    }
+
+    @Override
+    public void started(long doneSteps, long totalSteps, int stepsPerEpoch, String description) {
+        inner.started(doneSteps, totalSteps, stepsPerEpoch, description);
+        inner.info("k-NN monitor every " + every + " epoch(s): " + data.train().description() + " -> "
+                + data.test().description());
+    }
+
+    @Override
+    public void step(long step, int epoch, double loss, double lr, double imagesPerSecond) {
+        inner.step(step, epoch, loss, lr, imagesPerSecond);
+    }
+
+    @Override
+    public void checkpoint(Path folder) {
+        inner.checkpoint(folder);
+    }
+
+    @Override
+    public void info(String message) {
+        inner.info(message);
+    }
+
+    @Override
+    public void warn(String message) {
+        inner.warn(message);
+    }
+
+    @Override
+    public void epochEnd(int epochsDone, SemAimModel model, Teacher teacher) {
+        inner.epochEnd(epochsDone, model, teacher);
+    }
+
+    @Override
+    public Map<String, Object> epochMetrics(int epochsDone, SemAimModel model) {
+        Map<String, Object> m = new LinkedHashMap<>(inner.epochMetrics(epochsDone, model));
+        if (epochsDone % every != 0) {
+            return m;
+        }
+        try {
+            double top1 = top1(model);
+            inner.info(String.format("epoch %d: k-NN monitor top-1 %.2f%% (k=%d)", epochsDone, top1, K));
+            m.put("knn_top1", top1);
+            m.put("knn_k", K);
+        } catch (IOException | RuntimeException e) {
+            inner.warn("k-NN monitor failed after epoch " + epochsDone + ": " + e.getMessage());
+        }
+        return m;
+    }
+
+    /** k-NN top-1 of the student's current encoder. */
+    double top1(SemAimModel model) throws IOException {
+        Tensor rng = Torch.cpuRngState();   // building the copy draws initial weights: put the generator back
+        try {
+            VisionTransformer encoder = new VisionTransformer(model.config(), VisionTransformer.Pooling.CLS, 0);
+            encoder.moveTo(model.device());
+            encoder.loadEncoder(ModelWeights.stateDict(model), "the student");
+            Features.Set[] f = Protocols.features(encoder, data, model.device(), 256, Precision.FP32, n -> { });
+            return Knn.evaluate(f[0], f[1], new int[] {K}, 0.07, 512).get(K).top1();
+        } finally {
+            Torch.setCpuRngState(rng);
+        }
+    }
+}
