@@ -82,6 +82,23 @@ public final class Tensors {
                 new long[] {1, 1}, 1);
     }
 
+    /**
+     * The projections of the rows of {@code x} (n, D) on their first {@code k} principal components, (n, k): rows
+     * centred, eigenvectors of the covariance (largest eigenvalue first), each signed so that its largest entry is
+     * positive (a stable colour from run to run).
+     */
+    public static Tensor principalComponents(Tensor x, int k) {
+        Tensor c = x.to(torch.ScalarType.Double);
+        c = c.sub(c.mean(new long[] {0}, true, new org.bytedeco.pytorch.ScalarTypeOptional()));
+        Tensor cov = c.t().matmul(c).div(scalar(Math.max(1, x.size(0) - 1)));                // (D, D)
+        Tensor vectors = torch.linalg_eigh(cov).get1();                                      // ascending
+        long d = vectors.size(1);
+        Tensor top = vectors.narrow(1, d - k, k).flip(new long[] {1});                       // (D, k), largest first
+        Tensor biggest = top.abs().argmax(new org.bytedeco.pytorch.LongOptional(0), true);   // (1, k)
+        Tensor sign = top.gather(0, biggest).sign();                                         // (1, k)
+        return c.matmul(top.mul(sign)).to(torch.ScalarType.Float);
+    }
+
     /** A float64 CPU vector with a copy of {@code data}. */
     public static Tensor doubles(double[] data) {
         Torch.init();

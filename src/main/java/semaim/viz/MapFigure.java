@@ -39,7 +39,7 @@ import semaim.util.Rng;
  */
 public final class MapFigure {
     public static final List<String> CAPTIONS = List.of("input", "self-attention", "similarity S", "raster",
-            "stochastic", "similarity order", "semantic order", "prediction", "target");
+            "stochastic", "similarity order", "semantic order", "prediction", "target", "PCA of patches");
 
     private MapFigure() {}
 
@@ -53,6 +53,7 @@ public final class MapFigure {
         if (model.targetConfig().kind() == TargetKind.PIXEL) {
             c.addAll(CAPTIONS.subList(7, 9));
         }
+        c.add(CAPTIONS.get(9));
         return c;
     }
 
@@ -82,6 +83,7 @@ public final class MapFigure {
             SimilarityMaps maps = model.similarityPass(x, SimilarityKind.CLS);
             float[][] sim = Tensors.toFloats2d(maps.similarity());
             float[][] att = Tensors.toFloats2d(maps.clsAttention());
+            float[] pca = pcaColours(maps.tokens(), g);                                          // (B, 3, g, g)
             float[][] teacherSim = teacher == null ? null : Tensors.toFloats2d(
                     FeatureLoss.similarity(Tensors.noGrad(() -> teacher.tokens(x))));
             boolean pixels = model.targetConfig().kind() == TargetKind.PIXEL;
@@ -121,12 +123,41 @@ public final class MapFigure {
                     row.add(Panels.image(unnormalise(predPx, i * per, c, s, mean, std), c, s, scale));
                     row.add(Panels.image(unnormalise(targetPx, i * per, c, s, mean, std), c, s, scale));
                 }
+                row.add(Panels.image(java.util.Arrays.copyOfRange(pca, i * 3 * g * g, (i + 1) * 3 * g * g), 3, g,
+                        input.getWidth() / g));
                 rows.add(row);
             }
         } finally {
             model.train(wasTraining);
         }
         return rows;
+    }
+
+    /**
+     * The picture DINO papers show: the patch tokens of all images (after the final norm) projected on their first
+     * three principal components, each scaled to [0, 1] over the batch and shown as red, green and blue.
+     * (B, T, D) tokens -> (B x 3 x g x g) values, channel-first per image.
+     */
+    static float[] pcaColours(Tensor tokens, int g) {
+        long b = tokens.size(0), n = (long) g * g, d = tokens.size(2);
+        Tensor patches = tokens.narrow(1, 1, n).reshape(b * n, d);
+        float[] p = Tensors.toFloats(Tensors.principalComponents(patches, 3));                 // (B*N, 3)
+        float[] lo = {Float.MAX_VALUE, Float.MAX_VALUE, Float.MAX_VALUE};
+        float[] hi = {-Float.MAX_VALUE, -Float.MAX_VALUE, -Float.MAX_VALUE};
+        for (int i = 0; i < p.length; i++) {
+            lo[i % 3] = Math.min(lo[i % 3], p[i]);
+            hi[i % 3] = Math.max(hi[i % 3], p[i]);
+        }
+        float[] out = new float[p.length];
+        for (int img = 0; img < b; img++) {
+            for (int t = 0; t < n; t++) {
+                for (int k = 0; k < 3; k++) {
+                    float v = p[(int) ((img * n + t) * 3 + k)];
+                    out[(int) ((img * 3 + k) * n + t)] = hi[k] > lo[k] ? (v - lo[k]) / (hi[k] - lo[k]) : 0.5f;
+                }
+            }
+        }
+        return out;
     }
 
     private static float[] unnormalise(float[] px, int offset, int c, int s, double[] mean, double[] std) {

@@ -130,7 +130,7 @@ class TeacherFileTest {
         assertTrue(viz.err().contains("teacher: " + exported), viz.err());
         SemAimModel m = EncoderCheckpoint.open(dir.resolve("v")).fullModel();
         assertEquals(List.of("input", "self-attention", "similarity S", "teacher similarity", "raster", "stochastic",
-                "similarity order", "semantic order"), semaim.viz.MapFigure.captions(m, t(m)));
+                "similarity order", "semantic order", "PCA of patches"), semaim.viz.MapFigure.captions(m, t(m)));
         assertTrue(java.nio.file.Files.isRegularFile(maps.resolve("overview.png")));
 
         // ablate takes hog, ema and teacher:FILE cells

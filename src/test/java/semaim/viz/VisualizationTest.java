@@ -94,6 +94,20 @@ class VisualizationTest {
         assertTrue(photos.names().contains("wide") && photos.names().contains("tall"));
     }
 
+    @Test
+    void pcaColoursFollowTheMainDirectionOfThePatchTokens() {
+        Torch.init();
+        // 1 image, a 2x2 grid (+ CLS row), width 3: the patches vary along e0 by 0, 1, 2, 3 and a little along e1
+        float[] v = {9, 9, 9, 0, 0.1f, 0, 1, -0.1f, 0, 2, 0.1f, 0, 3, -0.1f, 0};
+        float[] rgb = MapFigure.pcaColours(semaim.torch.Tensors.floats(v, 1, 5, 3), 2);   // (1, 3, 2, 2)
+        assertEquals(12, rgb.length);
+        assertEquals(0f, rgb[0], 1e-5f, "red, the first component, rises with e0 (CLS row ignored)");
+        assertEquals(1f / 3, rgb[1], 0.01f);   // the e1 wiggle tilts the first component a little
+        assertEquals(2f / 3, rgb[2], 0.01f);
+        assertEquals(1f, rgb[3], 1e-5f);
+        assertTrue(rgb[4] != rgb[5], "green, the second component, follows the e1 wiggle");
+    }
+
     private static float[] filled(int n, float v) {
         float[] a = new float[n];
         Arrays.fill(a, v);
