@@ -99,6 +99,17 @@ public final class Tensors {
         return c.matmul(top.mul(sign)).to(torch.ScalarType.Float);
     }
 
+    /** {@code F.conv2d(x, weight, bias, stride=1, padding=p)}. */
+    public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, long padding) {
+        return torch.conv2d(x, weight, new TensorOptional(bias), new long[] {1, 1}, new long[] {padding, padding},
+                new long[] {1, 1}, 1);
+    }
+
+    /** Bilinear resize of (B, C, H, W) to (B, C, h, w), {@code align_corners=False}. */
+    public static Tensor resizeBilinear(Tensor x, long h, long w) {
+        return torch.upsample_bilinear2d(x, new long[] {h, w}, false);
+    }
+
     /** A float64 CPU vector with a copy of {@code data}. */
     public static Tensor doubles(double[] data) {
         Torch.init();

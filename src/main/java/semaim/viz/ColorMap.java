@@ -17,4 +17,10 @@ public final class ColorMap {
     private static float clamp(double v) {
         return (float) Math.max(0, Math.min(1, v));
     }
+
+    /** A distinct colour for category {@code k} of {@code n} (hues spread around the circle), RGB in [0, 1]. */
+    public static float[] category(int k, int n) {
+        java.awt.Color c = java.awt.Color.getHSBColor((float) k / Math.max(1, n), k % 2 == 0 ? 0.85f : 0.55f, 0.95f);
+        return new float[] {c.getRed() / 255f, c.getGreen() / 255f, c.getBlue() / 255f};
+    }
 }
