@@ -1,7 +1,6 @@
 package semaim.cli;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -13,7 +12,6 @@ import semaim.eval.Knn;
 import semaim.eval.Protocols;
 import semaim.io.ModelWeights;
 import semaim.model.SemAimModel;
-import semaim.model.Teacher;
 import semaim.model.VisionTransformer;
 import semaim.torch.Precision;
 import semaim.torch.Torch;
@@ -26,15 +24,14 @@ import semaim.train.Pretrainer;
  * copied into a plain ViT; libtorch's generator is restored afterwards, so monitoring changes no training number.
  * Forwards everything else to the wrapped listener.
  */
-final class KnnMonitor implements Pretrainer.Listener {
+final class KnnMonitor extends ForwardingListener {
     static final int K = 20;
 
-    private final Pretrainer.Listener inner;
     private final EvalData data;
     private final int every;
 
     KnnMonitor(Pretrainer.Listener inner, EvalData data, int every) {
-        this.inner = inner;
+        super(inner);
         this.data = data;
         this.every = every;
     }
@@ -44,31 +41,6 @@ final class KnnMonitor implements Pretrainer.Listener {
         inner.started(doneSteps, totalSteps, stepsPerEpoch, description);
         inner.info("k-NN monitor every " + every + " epoch(s): " + data.train().description() + " -> "
                 + data.test().description());
-    }
-
-    @Override
-    public void step(long step, int epoch, double loss, double lr, double imagesPerSecond) {
-        inner.step(step, epoch, loss, lr, imagesPerSecond);
-    }
-
-    @Override
-    public void checkpoint(Path folder) {
-        inner.checkpoint(folder);
-    }
-
-    @Override
-    public void info(String message) {
-        inner.info(message);
-    }
-
-    @Override
-    public void warn(String message) {
-        inner.warn(message);
-    }
-
-    @Override
-    public void epochEnd(int epochsDone, SemAimModel model, Teacher teacher) {
-        inner.epochEnd(epochsDone, model, teacher);
     }
 
     @Override

@@ -14,48 +14,17 @@ import semaim.viz.SampleImages;
  * Draws the maps of six fixed training images every N epochs into {@code maps/epoch-NNN.png}, so one can watch the
  * semantic centre move as training goes on. Forwards everything else to the wrapped listener.
  */
-final class MapsEveryEpochs implements Pretrainer.Listener {
-    private final Pretrainer.Listener inner;
+final class MapsEveryEpochs extends ForwardingListener {
     private final PretrainConfig cfg;
     private final Path out;
     private final int every;
     private SampleImages samples;
 
     MapsEveryEpochs(Pretrainer.Listener inner, PretrainConfig cfg, Path out, int every) {
-        this.inner = inner;
+        super(inner);
         this.cfg = cfg;
         this.out = out;
         this.every = every;
-    }
-
-    @Override
-    public void started(long doneSteps, long totalSteps, int stepsPerEpoch, String description) {
-        inner.started(doneSteps, totalSteps, stepsPerEpoch, description);
-    }
-
-    @Override
-    public void step(long step, int epoch, double loss, double lr, double imagesPerSecond) {
-        inner.step(step, epoch, loss, lr, imagesPerSecond);
-    }
-
-    @Override
-    public void checkpoint(Path folder) {
-        inner.checkpoint(folder);
-    }
-
-    @Override
-    public void info(String message) {
-        inner.info(message);
-    }
-
-    @Override
-    public void warn(String message) {
-        inner.warn(message);
-    }
-
-    @Override
-    public void epochEnd(int epochsDone, SemAimModel model) {
-        epochEnd(epochsDone, model, null);
     }
 
     @Override

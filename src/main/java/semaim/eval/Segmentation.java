@@ -375,19 +375,17 @@ public final class Segmentation {
     }
 
     private static float[] mean(int channels) {
-        double[] m = semaim.data.AugmentConfig.defaultMean(channels);
-        float[] f = new float[channels];
-        for (int i = 0; i < channels; i++) {
-            f[i] = (float) m[i];
-        }
-        return f;
+        return floats(semaim.data.AugmentConfig.defaultMean(channels));
     }
 
     private static float[] std(int channels) {
-        double[] m = semaim.data.AugmentConfig.defaultStd(channels);
-        float[] f = new float[channels];
-        for (int i = 0; i < channels; i++) {
-            f[i] = (float) m[i];
+        return floats(semaim.data.AugmentConfig.defaultStd(channels));
+    }
+
+    private static float[] floats(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
         }
         return f;
     }
