@@ -66,6 +66,7 @@ public final class SegmentCommand implements CommandErrors.Command {
     @Option(names = "--device", defaultValue = "cpu") String device;
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--output", paramLabel = "FILE", description = "Result JSON (default results/segment-<date-time>.json); the mask figure goes next to it (.png).") Path output;
+    @Option(names = "--save", paramLabel = "FILE", description = "Also save the trained encoder + head (.safetensors), for visualize --segmenter.") Path save;
 
     @Override
     public Integer call() {
@@ -139,6 +140,11 @@ public final class SegmentCommand implements CommandErrors.Command {
             res.put("seed", seed);
             res.put("wall_seconds", (System.nanoTime() - t0) / 1e9);
             res.put("provenance", Provenance.of(train.description(), train.size()));
+            if (save != null) {
+                r.segmenter().save(save, Provenance.of(train.description(), train.size()));
+                res.put("segmenter", save.toString());
+                LOG.info("segmenter: {}", save);
+            }
             Files.writeString(out, Json.toJson(res), StandardCharsets.UTF_8);
             LOG.info("result: {} (masks: {})", out, figure);
             return ExitCodes.OK;

@@ -9,14 +9,16 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import semaim.eval.EncoderCheckpoint;
-import semaim.model.ModelConfig;
+import semaim.eval.Segmentation;
 import semaim.model.EmaTeacher;
+import semaim.model.ModelConfig;
 import semaim.model.SemAimModel;
 import semaim.model.Teacher;
 import semaim.model.TeacherFile;
 import semaim.target.TargetConfig;
 import semaim.target.TargetKind;
 import semaim.torch.Torch;
+import semaim.viz.MapFigure;
 import semaim.viz.MapWriter;
 import semaim.viz.SampleImages;
 
@@ -50,6 +52,10 @@ public final class VisualizeCommand implements CommandErrors.Command {
 
     @Option(names = "--seed", defaultValue = "0") long seed;
 
+    @Option(names = "--segmenter", paramLabel = "FILE",
+            description = "A segmenter saved by semaim segment --save: its predicted masks become the last panel.")
+    Path segmenter;
+
     @Option(names = "--teacher", paramLabel = "FILE",
             description = "The teacher of a checkpoint trained on its features, when its recorded path no longer holds it.")
     Path teacherFile;
@@ -75,7 +81,17 @@ public final class VisualizeCommand implements CommandErrors.Command {
                 LOG.info("randomly initialised {} (seed {})", mc.name(), seed);
             }
             SampleImages samples = SampleImages.load(images, m.config().inChannels(), limit);
-            Path overview = MapWriter.write(m, teacher, samples, output, "overview.png", seed);
+            MapFigure.Masks masks = null;
+            if (segmenter != null) {
+                Segmentation.Segmenter seg = Segmentation.Segmenter.load(segmenter);
+                if (seg.encoder().config().imageSize() != m.config().imageSize()) {
+                    throw new IllegalArgumentException(segmenter + " works on " + seg.encoder().config().imageSize()
+                            + " px images but the model on " + m.config().imageSize() + " px");
+                }
+                masks = new MapFigure.Masks(seg::predict, seg.classes());
+                LOG.info("segmenter: {} ({} classes)", segmenter, seg.classes());
+            }
+            Path overview = MapWriter.write(m, teacher, masks, samples, output, "overview.png", seed);
             LOG.info("wrote {} map rows to {} (overview {})", samples.images().size(), output, overview);
             return ExitCodes.OK;
         });

@@ -56,7 +56,82 @@ public final class Segmentation {
      * prediction), the most-frequent-class baseline's mIoU and pixel accuracy, and the history [epoch, loss, mIoU].
      */
     public record Result(double miou, double pixelAccuracy, double[] iou, double baselineMiou,
-            double baselinePixelAccuracy, List<double[]> history, List<int[]> sampleMasks) {}
+            double baselinePixelAccuracy, List<double[]> history, List<int[]> sampleMasks, Segmenter segmenter) {}
+
+    /**
+     * A trained encoder + head: saved as one safetensors file ({@code encoder.*}, {@code head.*}, and metadata with
+     * the encoder's configuration, the head type and the classes), so that {@code visualize --segmenter} can draw
+     * its masks.
+     */
+    public static final class Segmenter {
+        private final VisionTransformer encoder;
+        private final Module head;
+        private final Head type;
+        private final int classes;
+
+        Segmenter(VisionTransformer encoder, Module head, Head type, int classes) {
+            this.encoder = encoder;
+            this.head = head;
+            this.type = type;
+            this.classes = classes;
+        }
+
+        public int classes() {
+            return classes;
+        }
+
+        public VisionTransformer encoder() {
+            return encoder;
+        }
+
+        /** Normalised images (B, C, S, S) -> class ids (B, S, S), 1..K, as int64. */
+        public Tensor predict(Tensor images) {
+            head.eval();
+            encoder.eval();
+            int grid = encoder.config().gridSize(), size = encoder.config().imageSize();
+            return Tensors.noGrad(() -> forward(head, encoder.tokens(images).narrow(1, 1, (long) grid * grid), grid,
+                    size).argmax(new org.bytedeco.pytorch.LongOptional(1), false).add(Tensors.scalar(1)));
+        }
+
+        public void save(java.nio.file.Path file, Map<String, String> provenance) throws IOException {
+            Map<String, Tensor> t = new LinkedHashMap<>();
+            semaim.io.ModelWeights.stateDict(encoder).forEach((k, v) -> t.put("encoder." + k, v));
+            semaim.io.ModelWeights.stateDict(head).forEach((k, v) -> t.put("head." + k, v));
+            Map<String, String> meta = new LinkedHashMap<>(provenance);
+            meta.putAll(semaim.model.ModelMetadata.of(encoder.config(), semaim.target.TargetConfig.reference()));
+            meta.put("segmentation_head", type.name());
+            meta.put("classes", Integer.toString(classes));
+            semaim.io.SafeTensors.write(file, t, meta);
+        }
+
+        /** Reads a file written by {@link #save}. */
+        public static Segmenter load(java.nio.file.Path file) throws IOException {
+            semaim.io.SafeTensors.Contents c = semaim.io.SafeTensors.read(file);
+            String type = c.metadata().get("segmentation_head"), k = c.metadata().get("classes");
+            if (type == null || k == null) {
+                throw new IllegalArgumentException(file + " is not a segmenter written by semaim segment --save");
+            }
+            Tensor patch = c.tensors().get("encoder.patch_embed.proj.weight");
+            semaim.model.ModelConfig mc = semaim.model.ModelMetadata.read(c.metadata(), (int) patch.size(1),
+                    file.toString()).model();
+            VisionTransformer enc = new VisionTransformer(mc, VisionTransformer.Pooling.CLS, 0);
+            Head h = Head.valueOf(type);
+            int classes = Integer.parseInt(k);
+            Module head = h == Head.DECODER ? new DecoderHead(mc.width(), classes, mc.patchSize())
+                    : new LinearHead(mc.width(), classes);
+            Map<String, Tensor> e = new LinkedHashMap<>(), hd = new LinkedHashMap<>();
+            c.tensors().forEach((name, v) -> {
+                if (name.startsWith("encoder.")) {
+                    e.put(name.substring(8), v);
+                } else if (name.startsWith("head.")) {
+                    hd.put(name.substring(5), v);
+                }
+            });
+            semaim.io.ModelWeights.load(enc, e, true, file.toString());
+            semaim.io.ModelWeights.load(head, hd, true, file.toString());
+            return new Segmenter(enc, head, h, classes);
+        }
+    }
 
     /** How many held-out images' predicted masks a result keeps (for the figure). */
     public static final int SAMPLES = 6;
@@ -211,7 +286,8 @@ public final class Segmentation {
         double[] baseline = baseline(val, classes, size, majority);
         double[] iou = java.util.Arrays.copyOfRange(last, 2, last.length);
         return new Result(last[0], last[1], iou, baseline[0], baseline[1], history,
-                samples(encoder, head, val, size, grid, mean, std, device));
+                samples(encoder, head, val, size, grid, mean, std, device), new Segmenter(encoder, head, o.head(),
+                classes));
     }
 
     /** Predicted class ids (1..K) of the first held-out images, S x S each. */

@@ -43,6 +43,18 @@ public final class MapFigure {
 
     private MapFigure() {}
 
+    /** A segmenter's predictions: normalised images (B, C, S, S) -> class ids (B, S, S), 1..classes. */
+    public record Masks(java.util.function.Function<Tensor, Tensor> predict, int classes) {}
+
+    /** The panel captions with a segmenter's masks (null: none). */
+    public static List<String> captions(SemAimModel model, Teacher teacher, Masks masks) {
+        List<String> c = captions(model, teacher);
+        if (masks != null) {
+            c.add("predicted mask");
+        }
+        return c;
+    }
+
     /** The panel captions for {@code model}, with or without a teacher. */
     public static List<String> captions(SemAimModel model, Teacher teacher) {
         List<String> c = new ArrayList<>(CAPTIONS.subList(0, 3));
@@ -65,6 +77,12 @@ public final class MapFigure {
     /** As above, with the teacher whose similarity orders the patches ({@code teacher} may be null). */
     public static List<List<BufferedImage>> rows(SemAimModel model, List<DecodedImage> images, long seed,
             Teacher teacher) {
+        return rows(model, images, seed, teacher, null);
+    }
+
+    /** As above, with a segmenter's predicted masks as the last panel ({@code masks} may be null). */
+    public static List<List<BufferedImage>> rows(SemAimModel model, List<DecodedImage> images, long seed,
+            Teacher teacher, Masks masks) {
         ModelConfig mc = model.config();
         int s = mc.imageSize(), c = mc.inChannels(), g = mc.gridSize();
         int scale = Math.max(1, Math.round(112f / s));
@@ -84,6 +102,7 @@ public final class MapFigure {
             float[][] sim = Tensors.toFloats2d(maps.similarity());
             float[][] att = Tensors.toFloats2d(maps.clsAttention());
             float[] pca = pcaColours(maps.tokens(), g);                                          // (B, 3, g, g)
+            long[] predicted = masks == null ? null : Tensors.toLongs(masks.predict().apply(x));   // (B, S, S)
             float[][] teacherSim = teacher == null ? null : Tensors.toFloats2d(
                     FeatureLoss.similarity(Tensors.noGrad(() -> teacher.tokens(x))));
             boolean pixels = model.targetConfig().kind() == TargetKind.PIXEL;
@@ -125,6 +144,9 @@ public final class MapFigure {
                 }
                 row.add(Panels.image(java.util.Arrays.copyOfRange(pca, i * 3 * g * g, (i + 1) * 3 * g * g), 3, g,
                         input.getWidth() / g));
+                if (predicted != null) {
+                    row.add(Panels.image(maskColours(predicted, i * s * s, s, masks.classes()), 3, s, scale));
+                }
                 rows.add(row);
             }
         } finally {
@@ -154,6 +176,22 @@ public final class MapFigure {
                 for (int k = 0; k < 3; k++) {
                     float v = p[(int) ((img * n + t) * 3 + k)];
                     out[(int) ((img * 3 + k) * n + t)] = hi[k] > lo[k] ? (v - lo[k]) / (hi[k] - lo[k]) : 0.5f;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Class ids 1..K of one image to colours (0: black), CHW. */
+    static float[] maskColours(long[] ids, int offset, int s, int classes) {
+        int n = s * s;
+        float[] out = new float[3 * n];
+        for (int i = 0; i < n; i++) {
+            int k = (int) ids[offset + i];
+            if (k > 0) {
+                float[] c = ColorMap.category(k - 1, classes);
+                for (int ch = 0; ch < 3; ch++) {
+                    out[ch * n + i] = c[ch];
                 }
             }
         }

@@ -24,9 +24,15 @@ public final class MapWriter {
     /** As above, with the teacher of a feature target (null without one): its similarity map is drawn too. */
     public static Path write(SemAimModel model, Teacher teacher, SampleImages samples, Path dir, String overviewName,
             long seed) throws IOException {
+        return write(model, teacher, null, samples, dir, overviewName, seed);
+    }
+
+    /** As above, with a segmenter's predicted masks as the last panel of each row ({@code masks} may be null). */
+    public static Path write(SemAimModel model, Teacher teacher, MapFigure.Masks masks, SampleImages samples, Path dir,
+            String overviewName, long seed) throws IOException {
         Files.createDirectories(dir);
-        List<List<BufferedImage>> rows = MapFigure.rows(model, samples.images(), seed, teacher);
-        List<String> captions = MapFigure.captions(model, teacher);
+        List<List<BufferedImage>> rows = MapFigure.rows(model, samples.images(), seed, teacher, masks);
+        List<String> captions = MapFigure.captions(model, teacher, masks);
         for (int i = 0; i < rows.size(); i++) {
             BufferedImage one = Panels.grid(List.of(rows.get(i)), captions, null);
             ImageIO.write(one, "png", dir.resolve(samples.names().get(i) + ".png").toFile());
