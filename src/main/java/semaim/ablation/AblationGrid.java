@@ -47,8 +47,11 @@ public final class AblationGrid {
     /** The targets a cell can use by name; besides these, {@code teacher:FILE} (or clip:, dino:, vit:FILE). */
     public static final List<String> TARGETS = List.of("pixel", "pixel-noblur", "pixel-raw", "hog", "ema");
 
-    /** One cell of the grid. */
-    public record Cell(String name, String order, String target, PretrainConfig config) {}
+    /** One cell of the grid; {@code group} is its name without the seed (cells of one group are averaged). */
+    public record Cell(String name, String group, String order, String target, PretrainConfig config, long seed) {}
+
+    /** Baseline rows a grid can add: a randomly initialised encoder, and raw pixels as features. */
+    public static final List<String> BASELINES = List.of("random", "pixels");
 
     /** Where the grid shows progress (the command line draws bars). */
     public interface Reporter {
@@ -75,6 +78,8 @@ public final class AblationGrid {
 
     private final Path output;
     private final List<Cell> cells;
+    private final List<Long> seeds;
+    private final List<String> baselines;
     private final int linprobeEpochs;
     private final int finetuneEpochs;
 
@@ -84,21 +89,45 @@ public final class AblationGrid {
      */
     public AblationGrid(Path output, PretrainConfig base, List<String> orders, List<String> targets,
             List<Integer> decoderDepths, int linprobeEpochs, int finetuneEpochs) {
+        this(output, base, orders, targets, decoderDepths, List.of(), List.of(), linprobeEpochs, finetuneEpochs);
+    }
+
+    /**
+     * As above, repeated for every seed of {@code seeds} (empty: the base's seed only, and cell names without a seed
+     * suffix), with {@code baselines} rows ({@link #BASELINES}) evaluated once per seed next to the cells.
+     */
+    public AblationGrid(Path output, PretrainConfig base, List<String> orders, List<String> targets,
+            List<Integer> decoderDepths, List<Long> seeds, List<String> baselines, int linprobeEpochs,
+            int finetuneEpochs) {
         this.output = output;
         this.linprobeEpochs = linprobeEpochs;
         this.finetuneEpochs = finetuneEpochs;
+        for (String b : baselines) {
+            if (!BASELINES.contains(b)) {
+                throw new IllegalArgumentException("unknown baseline '" + b + "'; known: " + String.join(", ",
+                        BASELINES));
+            }
+        }
+        this.baselines = List.copyOf(baselines);
+        this.seeds = seeds.isEmpty() ? List.of(base.run().seed()) : List.copyOf(seeds);
         List<Cell> all = new ArrayList<>();
-        for (String order : orders) {
-            for (String target : targets) {
-                for (int depth : decoderDepths) {
-                    PretrainConfig c = base.withOrder(new PretrainConfig.Order(order, base.order().similarity()))
-                            .withTarget(target(target, base.target()))
-                            .withModel(depth > 0 ? withDecoderDepth(base.model(), depth) : base.model());
-                    if (!c.problems().isEmpty()) {
-                        throw new IllegalArgumentException(String.join("; ", c.problems()));
+        for (long seed : this.seeds) {
+            for (String order : orders) {
+                for (String target : targets) {
+                    for (int depth : decoderDepths) {
+                        PretrainConfig.Run r = base.run();
+                        PretrainConfig c = base.withOrder(new PretrainConfig.Order(order, base.order().similarity()))
+                                .withTarget(target(target, base.target()))
+                                .withModel(depth > 0 ? withDecoderDepth(base.model(), depth) : base.model())
+                                .withRun(new PretrainConfig.Run(seed, r.device(), r.maxSteps(), r.checkpointEvery(),
+                                        r.keepLast(), r.logEvery(), r.precision()));
+                        if (!c.problems().isEmpty()) {
+                            throw new IllegalArgumentException(String.join("; ", c.problems()));
+                        }
+                        String group = order + "_" + cellName(target) + "_d" + c.modelConfig(1).decoderDepth();
+                        String name = seeds.isEmpty() ? group : group + "_s" + seed;
+                        all.add(new Cell(name, group, order, target, c, seed));
                     }
-                    String name = order + "_" + cellName(target) + "_d" + c.modelConfig(1).decoderDepth();
-                    all.add(new Cell(name, order, target, c));
                 }
             }
         }
@@ -162,6 +191,12 @@ public final class AblationGrid {
     public List<Map<String, Object>> run(EvalData eval, Reporter reporter) throws IOException {
         Torch.init();
         List<Map<String, Object>> rows = new ArrayList<>();
+        for (long seed : seeds) {
+            for (String b : baselines) {
+                rows.add(baseline(b, seed, eval, reporter));
+                writeTables(rows);
+            }
+        }
         for (int i = 0; i < cells.size(); i++) {
             Cell cell = cells.get(i);
             reporter.info("=== cell " + (i + 1) + "/" + cells.size() + ": " + cell.name());
@@ -170,6 +205,58 @@ public final class AblationGrid {
         }
         reporter.info("ablation table: " + output.resolve("ablation.md"));
         return rows;
+    }
+
+    /**
+     * A baseline row: a randomly initialised encoder of the cells' shape (seeded), or raw pixels as features,
+     * scored like a cell (k-NN and linear probe).
+     */
+    private Map<String, Object> baseline(String kind, long seed, EvalData eval, Reporter reporter) throws IOException {
+        String group = "baseline_" + kind;
+        String name = seeds.size() > 1 || !cells.isEmpty() && !cells.get(0).name().equals(cells.get(0).group())
+                ? group + "_s" + seed : group;
+        Path resultFile = output.resolve("cells").resolve(name).resolve("result.json");
+        if (Files.exists(resultFile)) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> done = new Gson().fromJson(Files.readString(resultFile), Map.class);
+            return done;
+        }
+        reporter.info("=== baseline: " + name);
+        PretrainConfig c = cells.isEmpty() ? null : cells.get(0).config();
+        if (c == null) {
+            throw new IllegalArgumentException("baselines need at least one cell (its model shape and image size)");
+        }
+        int channels = eval.train().channels();
+        Features.Set[] f;
+        if (kind.equals("pixels")) {
+            f = Features.pixels(eval.train(), eval.test(),
+                    semaim.data.EvalTransform.standard(c.modelConfig(channels).imageSize(), channels));
+        } else {
+            Torch.manualSeed(seed);
+            VisionTransformer enc = new VisionTransformer(c.modelConfig(channels), VisionTransformer.Pooling.CLS, 0);
+            Device dev = Torch.device(c.run().device());
+            enc.to(dev, false);
+            try (Counter counter = reporter.features(eval.train().size() + eval.test().size())) {
+                f = Protocols.features(enc, eval, dev, 256, counter);
+            }
+        }
+        Map<Integer, Knn.Accuracy> knn = Protocols.knn(f, new int[] {10, 20, 30});
+        LinearProbe.Result lin = Protocols.linprobe(f, linprobeEpochs, seed);
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("cell", name);
+        row.put("group", group);
+        row.put("order", "-");
+        row.put("target", kind.equals("pixels") ? "raw pixels" : "random encoder");
+        row.put("seed", seed);
+        row.put("knn20_top1", knn.get(20).top1());
+        row.put("knn10_top1", knn.get(10).top1());
+        row.put("knn30_top1", knn.get(30).top1());
+        row.put("linprobe_top1", lin.top1());
+        Files.createDirectories(resultFile.getParent());
+        Files.writeString(resultFile, Json.toJson(row), StandardCharsets.UTF_8);
+        reporter.info(name + ": k-NN(20) " + String.format("%.2f", knn.get(20).top1()) + "%, linear probe "
+                + String.format("%.2f", lin.top1()) + "%");
+        return row;
     }
 
     private Map<String, Object> runCell(Cell cell, EvalData eval, Reporter reporter) throws IOException {
@@ -205,6 +292,8 @@ public final class AblationGrid {
         LinearProbe.Result lin = Protocols.linprobe(f, linprobeEpochs, seed);
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("cell", cell.name());
+        row.put("group", cell.group());
+        row.put("seed", cell.seed());
         row.put("order", cell.order());
         row.put("target", cell.target());
         row.put("decoder_depth", c.modelConfig(1).decoderDepth());
@@ -277,8 +366,48 @@ public final class AblationGrid {
             }
         }
         Files.createDirectories(output);
+        md.append(summary(rows));
         Files.writeString(output.resolve("ablation.md"), md.toString(), StandardCharsets.UTF_8);
         Files.writeString(output.resolve("ablation.csv"), csv.toString(), StandardCharsets.UTF_8);
         Charts.bars(output.resolve("ablation.png"), "SemAIM ablation", "top-1 accuracy (%)", chart, 900, 500);
+    }
+
+    /**
+     * Mean and spread (min-max) of k-NN (k = 20) and the linear probe over the seeds of each group, when some group
+     * has more than one seed; else nothing.
+     */
+    static String summary(List<Map<String, Object>> rows) {
+        Map<String, List<Map<String, Object>>> groups = new LinkedHashMap<>();
+        for (Map<String, Object> r : rows) {
+            Object g = r.get("group");
+            groups.computeIfAbsent(g == null ? String.valueOf(r.get("cell")) : String.valueOf(g),
+                    k -> new ArrayList<>()).add(r);
+        }
+        if (groups.values().stream().allMatch(l -> l.size() < 2)) {
+            return "";
+        }
+        StringBuilder md = new StringBuilder("\n| group | seeds | k-NN k=20 mean | spread | linear probe mean |"
+                + " spread |\n|---|---|---|---|---|---|\n");
+        for (Map.Entry<String, List<Map<String, Object>>> e : groups.entrySet()) {
+            double[] knn = e.getValue().stream().mapToDouble(r -> ((Number) r.get("knn20_top1")).doubleValue())
+                    .toArray();
+            double[] lin = e.getValue().stream().mapToDouble(r -> ((Number) r.get("linprobe_top1")).doubleValue())
+                    .toArray();
+            md.append(String.format(java.util.Locale.ROOT, "| %s | %d | %.2f | %.2f-%.2f | %.2f | %.2f-%.2f |%n",
+                    e.getKey(), knn.length, mean(knn), min(knn), max(knn), mean(lin), min(lin), max(lin)));
+        }
+        return md.toString();
+    }
+
+    private static double mean(double[] v) {
+        return java.util.Arrays.stream(v).average().orElse(Double.NaN);
+    }
+
+    private static double min(double[] v) {
+        return java.util.Arrays.stream(v).min().orElse(Double.NaN);
+    }
+
+    private static double max(double[] v) {
+        return java.util.Arrays.stream(v).max().orElse(Double.NaN);
     }
 }

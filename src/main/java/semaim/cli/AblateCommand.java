@@ -49,6 +49,14 @@ public final class AblateCommand implements CommandErrors.Command {
     @Option(names = "--output", paramLabel = "DIR", required = true, description = "Grid folder (re-run to resume).")
     Path output;
 
+    @Option(names = "--seeds", split = ",", paramLabel = "S",
+            description = "Repeat every cell with each seed; ablation.md then adds the mean and spread per configuration.")
+    List<Long> seeds;
+
+    @Option(names = "--baselines", split = ",", paramLabel = "NAME",
+            description = "Rows to compare against, evaluated once per seed: random (a randomly initialised encoder of the cells' shape), pixels (raw pixels as features).")
+    List<String> baselines;
+
     @Option(names = "--eval-data", description = "Folder with train/ and val/ for evaluation.") String evalData;
     @Option(names = "--train", description = "Evaluation training split (IDX file or folder).") String train;
     @Option(names = "--test", description = "Evaluation held-out split (IDX file or folder).") String test;
@@ -66,7 +74,8 @@ public final class AblateCommand implements CommandErrors.Command {
             Torch.init();
             PretrainConfig base = pretrain.over(BASE);
             AblationGrid grid = new AblationGrid(output, base, orders, targets,
-                    decoderDepths != null ? decoderDepths : List.of(0), linprobeEpochs, finetuneEpochs);
+                    decoderDepths != null ? decoderDepths : List.of(0), seeds != null ? seeds : List.of(),
+                    baselines != null ? baselines : List.of(), linprobeEpochs, finetuneEpochs);
             EvalData eval = EvalData.open(evalData, train, test, base.data().channels(), trainLimit, testLimit);
             try (RunLock lock = RunLock.acquire(output, LOG::warn)) {   // one grid process per folder
                 runGrid(grid, eval);

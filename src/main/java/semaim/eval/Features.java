@@ -27,6 +27,43 @@ public final class Features {
         }
     }
 
+    /**
+     * The raw-pixel baseline: each image, resized and normalised as the encoders see it, flattened to one vector
+     * (C x S x S values) and standardised per dimension with the training split's mean and deviation, so that k-NN
+     * and the linear probe read pixels as they read features. Returns {train, test}.
+     */
+    public static Set[] pixels(ImageSource train, ImageSource test, EvalTransform transform) throws IOException {
+        Set tr = rawPixels(train, transform), te = rawPixels(test, transform);
+        int d = tr.dim();
+        for (int j = 0; j < d; j++) {
+            double sum = 0, sq = 0;
+            for (int i = 0; i < tr.rows(); i++) {
+                double v = tr.values()[i * d + j];
+                sum += v;
+                sq += v * v;
+            }
+            double mean = sum / tr.rows(), std = Math.sqrt(Math.max(sq / tr.rows() - mean * mean, 0)) + 1e-6;
+            for (Set set : new Set[] {tr, te}) {
+                for (int i = 0; i < set.rows(); i++) {
+                    set.values()[i * d + j] = (float) ((set.values()[i * d + j] - mean) / std);
+                }
+            }
+        }
+        return new Set[] {tr, te};
+    }
+
+    private static Set rawPixels(ImageSource source, EvalTransform transform) throws IOException {
+        int n = source.size(), c = source.channels(), s = transform.size(), d = c * s * s;
+        float[] out = new float[n * d];
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            transform.apply(source.load(i), out, i * d);
+            labels[i] = source.label(i);
+        }
+        int classes = Math.max(source.classNames().size(), 1 + java.util.Arrays.stream(labels).max().orElse(0));
+        return new Set(out, n, d, labels, classes);
+    }
+
     /** Patch tokens ({@code rows} x {@code tokens} x {@code dim}, row-major) and labels. */
     public record Tokens(float[] values, int rows, int tokens, int dim, int[] labels, int classes) {}
 

@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.nio.file.attribute.FileTime;
 
 import org.junit.jupiter.api.Test;
@@ -43,6 +44,25 @@ class AblateAndMapsCommandTest {
         assertEquals(before, Files.getLastModifiedTime(done));
         assertTrue(Files.exists(redo));
         assertEquals(ExitCodes.INVALID_CONFIG, Main.run("ablate", "--targets", "dino", "--output", out.toString()));
+    }
+
+    @Test
+    void seedsAndBaselinesGiveMeanAndSpreadRows() throws Exception {
+        Path data = TestData.writeIdx(dir, 48);
+        Path out = dir.resolve("seeded");
+        assertEquals(ExitCodes.OK, Main.run("ablate", "--orders", "semantic", "--seeds", "0,1", "--baselines",
+                "random,pixels", "--data", data.toString(), "--image-size", "16", "--batch-size", "8", "--max-steps",
+                "2", "--epochs", "1", "--train-limit", "32", "--test-limit", "16", "--linprobe-epochs", "2",
+                "--output", out.toString()));
+        String table = Files.readString(out.resolve("ablation.md"));
+        for (String row : List.of("semantic_pixel_d6_s0", "semantic_pixel_d6_s1", "baseline_random_s0",
+                "baseline_pixels_s1")) {
+            assertTrue(table.contains(row), row + " in " + table);
+        }
+        assertTrue(table.contains("| semantic_pixel_d6 | 2 |") && table.contains("| baseline_pixels | 2 |"),
+                "mean and spread over the two seeds: " + table);
+        assertEquals(ExitCodes.INVALID_CONFIG, Main.run("ablate", "--baselines", "imagenet", "--output",
+                dir.resolve("bad").toString()));
     }
 
     @Test
