@@ -53,6 +53,10 @@ public final class AblateCommand implements CommandErrors.Command {
             description = "Repeat every cell with each seed; ablation.md then adds the mean and spread per configuration.")
     List<Long> seeds;
 
+    @Option(names = "--budget-images", paramLabel = "N",
+            description = "Pre-train every cell on N images seen (epochs and steps derived from the data size and the effective batch; the schedule spans the budget), so cells compare at equal cost.")
+    Long budgetImages;
+
     @Option(names = "--baselines", split = ",", paramLabel = "NAME",
             description = "Rows to compare against, evaluated once per seed: random (a randomly initialised encoder of the cells' shape), pixels (raw pixels as features).")
     List<String> baselines;
@@ -73,6 +77,13 @@ public final class AblateCommand implements CommandErrors.Command {
         return CommandErrors.guard("ablate", () -> {
             Torch.init();
             PretrainConfig base = pretrain.over(BASE);
+            if (budgetImages != null) {
+                int size = semaim.data.Datasets.open(base.data().path(), base.data().channels(),
+                        base.data().pixelLimit()).size();
+                base = base.withImageBudget(budgetImages, size);
+                LOG.info("budget: {} images seen = {} steps over {} epoch(s) of {} images", budgetImages,
+                        base.run().maxSteps(), base.optim().epochs(), size);
+            }
             AblationGrid grid = new AblationGrid(output, base, orders, targets,
                     decoderDepths != null ? decoderDepths : List.of(0), seeds != null ? seeds : List.of(),
                     baselines != null ? baselines : List.of(), linprobeEpochs, finetuneEpochs);

@@ -167,6 +167,29 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
         return new PretrainConfig(data, augment, model, target, order, optim, v);
     }
 
+    public PretrainConfig withOptim(Optim v) {
+        return new PretrainConfig(data, augment, model, target, order, v, run);
+    }
+
+    /**
+     * This config with a budget of {@code images} training images seen, on a dataset of {@code datasetSize}: as
+     * many epochs as the budget spans (rounded up, so the warm-up and cosine schedule run over the budget) and the
+     * step count that reaches it ({@code images / effective batch}).
+     */
+    public PretrainConfig withImageBudget(long images, int datasetSize) {
+        if (images <= 0 || datasetSize <= 0) {
+            throw new IllegalArgumentException("the image budget must be positive, got " + images);
+        }
+        int epochs = (int) Math.max(1, (images + datasetSize - 1) / datasetSize);
+        long steps = Math.max(1, images / effectiveBatch());
+        Optim o = optim;
+        Run r = run;
+        return withOptim(new Optim(epochs, o.batchSize(), o.accumSteps(), o.blr(), o.minLr(),
+                Math.min(o.warmupEpochs(), epochs), o.weightDecay(), o.beta1(), o.beta2(), o.eps(), o.clipGrad()))
+                .withRun(new Run(r.seed(), r.device(), steps, r.checkpointEvery(), r.keepLast(), r.logEvery(),
+                        r.precision()));
+    }
+
     /** Effective batch per optimiser step. */
     public int effectiveBatch() {
         return optim.batchSize() * optim.accumSteps();

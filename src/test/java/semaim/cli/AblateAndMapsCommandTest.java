@@ -51,8 +51,8 @@ class AblateAndMapsCommandTest {
         Path data = TestData.writeIdx(dir, 48);
         Path out = dir.resolve("seeded");
         assertEquals(ExitCodes.OK, Main.run("ablate", "--orders", "semantic", "--seeds", "0,1", "--baselines",
-                "random,pixels", "--data", data.toString(), "--image-size", "16", "--batch-size", "8", "--max-steps",
-                "2", "--epochs", "1", "--train-limit", "32", "--test-limit", "16", "--linprobe-epochs", "2",
+                "random,pixels", "--data", data.toString(), "--image-size", "16", "--batch-size", "8",
+                "--budget-images", "24", "--train-limit", "32", "--test-limit", "16", "--linprobe-epochs", "2",
                 "--output", out.toString()));
         String table = Files.readString(out.resolve("ablation.md"));
         for (String row : List.of("semantic_pixel_d6_s0", "semantic_pixel_d6_s1", "baseline_random_s0",
@@ -61,6 +61,8 @@ class AblateAndMapsCommandTest {
         }
         assertTrue(table.contains("| semantic_pixel_d6 | 2 |") && table.contains("| baseline_pixels | 2 |"),
                 "mean and spread over the two seeds: " + table);
+        assertTrue(table.contains("| semantic_pixel_d6_s0 | semantic | pixel | 6 | 3 |"),
+                "24 images at batch 8: 3 steps: " + table);
         assertEquals(ExitCodes.INVALID_CONFIG, Main.run("ablate", "--baselines", "imagenet", "--output",
                 dir.resolve("bad").toString()));
     }

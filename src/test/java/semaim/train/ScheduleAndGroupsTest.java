@@ -91,4 +91,16 @@ class ScheduleAndGroupsTest {
         assertEquals(3.0, again, 1e-4);
         assertEquals(3.0 * 3 / Math.sqrt(34), a.grad().select(0, 0).item_double(), 1e-4);
     }
+
+    @Test
+    void anImageBudgetSetsEpochsAndStepsSoTheScheduleSpansIt() {
+        PretrainConfig c = PretrainConfig.CPU.withImageBudget(10_000, 4_000);   // batch 64, no accumulation
+        org.junit.jupiter.api.Assertions.assertEquals(3, c.optim().epochs());
+        org.junit.jupiter.api.Assertions.assertEquals(156, c.run().maxSteps());
+        org.junit.jupiter.api.Assertions.assertEquals(1.0, c.optim().warmupEpochs());
+        PretrainConfig tiny = PretrainConfig.CPU.withImageBudget(100, 4_000);
+        org.junit.jupiter.api.Assertions.assertEquals(1, tiny.optim().epochs());
+        org.junit.jupiter.api.Assertions.assertEquals(1, tiny.run().maxSteps());
+        org.junit.jupiter.api.Assertions.assertTrue(tiny.problems().isEmpty(), tiny.problems().toString());
+    }
 }
