@@ -351,8 +351,9 @@ public final class AblationGrid {
             List<String> values = new ArrayList<>();
             for (String col : cols) {
                 Object v = r.get(col);
-                values.add(v instanceof Double d ? (col.equals("pretrain_steps") || col.equals("decoder_depth")
-                        ? Long.toString(Math.round(d)) : String.format("%.4g", d)) : String.valueOf(v));
+                values.add(v == null ? "-" : v instanceof Double d ? (col.equals("pretrain_steps")
+                        || col.equals("decoder_depth") ? Long.toString(Math.round(d)) : String.format("%.4g", d))
+                        : String.valueOf(v));
             }
             md.append("| ").append(String.join(" | ", values)).append(" |\n");
             csv.append(String.join(",", values)).append('\n');
