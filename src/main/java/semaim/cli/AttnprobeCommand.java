@@ -57,10 +57,7 @@ public final class AttnprobeCommand implements CommandErrors.Command {
             }
             LOG.info("attentive probe: top-1 {}%, top-5 {}%", String.format("%.2f", r.top1()),
                     String.format("%.2f", r.top5()));
-            Map<String, Object> metrics = new LinkedHashMap<>();
-            metrics.put("top1", r.top1());
-            metrics.put("top5", r.top5());
-            metrics.put("history_epoch_loss_top1_top5", r.history());
+            Map<String, Object> metrics = Evaluation.classificationMetrics(r.top1(), r.top5(), r.history());
             Map<String, Object> settings = new LinkedHashMap<>();
             settings.put("epochs", epochs);
             settings.put("batch_size", batchSize);

@@ -165,6 +165,15 @@ final class Evaluation {
         return file;
     }
 
+    /** The metrics of a trained probe: final top-1 and top-5 and the history [epoch, loss, top1, top5]. */
+    static Map<String, Object> classificationMetrics(double top1, double top5, java.util.List<double[]> history) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("top1", top1);
+        m.put("top5", top5);
+        m.put("history_epoch_loss_top1_top5", history);
+        return m;
+    }
+
     static int classes(EvalData d) {
         return Math.max(d.train().classNames().size(), d.test().classNames().size());
     }

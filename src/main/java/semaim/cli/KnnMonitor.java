@@ -29,6 +29,7 @@ final class KnnMonitor extends ForwardingListener {
 
     private final EvalData data;
     private final int every;
+    private VisionTransformer encoder;   // the student's encoder, copied into a plain ViT at each measurement
 
     KnnMonitor(Pretrainer.Listener inner, EvalData data, int every) {
         super(inner);
@@ -62,15 +63,17 @@ final class KnnMonitor extends ForwardingListener {
 
     /** k-NN top-1 of the student's current encoder. */
     double top1(SemAimModel model) throws IOException {
-        Tensor rng = Torch.cpuRngState();   // building the copy draws initial weights: put the generator back
-        try {
-            VisionTransformer encoder = new VisionTransformer(model.config(), VisionTransformer.Pooling.CLS, 0);
-            encoder.moveTo(model.device());
-            encoder.loadEncoder(ModelWeights.stateDict(model), "the student");
-            Features.Set[] f = Protocols.features(encoder, data, model.device(), 256, Precision.FP32, n -> { });
-            return Knn.evaluate(f[0], f[1], new int[] {K}, 0.07, 512).get(K).top1();
-        } finally {
-            Torch.setCpuRngState(rng);
+        if (encoder == null) {   // built once; building draws initial weights, so the generator is put back
+            Tensor rng = Torch.cpuRngState();
+            try {
+                encoder = new VisionTransformer(model.config(), VisionTransformer.Pooling.CLS, 0);
+                encoder.moveTo(model.device());
+            } finally {
+                Torch.setCpuRngState(rng);
+            }
         }
+        encoder.loadEncoder(ModelWeights.stateDict(model), "the student");
+        Features.Set[] f = Protocols.features(encoder, data, model.device(), 256, Precision.FP32, n -> { });
+        return Knn.evaluate(f[0], f[1], new int[] {K}, 0.07, 512).get(K).top1();
     }
 }

@@ -45,10 +45,7 @@ public final class LinprobeCommand implements CommandErrors.Command {
                         e -> bar.stepTo(e, null));
             }
             LOG.info("linear probe: top-1 {}%, top-5 {}%", String.format("%.2f", r.top1()), String.format("%.2f", r.top5()));
-            Map<String, Object> metrics = new LinkedHashMap<>();
-            metrics.put("top1", r.top1());
-            metrics.put("top5", r.top5());
-            metrics.put("history_epoch_loss_top1_top5", r.history());
+            Map<String, Object> metrics = Evaluation.classificationMetrics(r.top1(), r.top5(), r.history());
             Map<String, Object> settings = new LinkedHashMap<>();
             settings.put("epochs", epochs);
             settings.put("batch_size", batchSize);

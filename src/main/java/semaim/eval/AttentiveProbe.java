@@ -113,18 +113,10 @@ public final class AttentiveProbe {
                 new Optimizers.ParamGroup("no_decay", noDecay, 0.0)), lr, 0.9, 0.999, 1e-8);
         LrSchedule schedule = new LrSchedule(lr, 0.0, warmupEpochs, epochs);
         Rng rng = new Rng(seed);
-        int[] order = new int[train.rows()];
         int per = train.tokens() * train.dim();
         List<double[]> history = new ArrayList<>();
         for (int epoch = 0; epoch < epochs; epoch++) {
-            for (int i = 0; i < order.length; i++) {
-                order[i] = i;
-            }
-            for (int i = order.length - 1; i > 0; i--) {
-                int j = rng.nextInt(i + 1), t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
+            int[] order = rng.permutation(train.rows());
             probe.train(true);
             double lossSum = 0;
             for (int s = 0; s < steps; s++) {

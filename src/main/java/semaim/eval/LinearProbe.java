@@ -92,17 +92,8 @@ public final class LinearProbe {
         }
         Rng rng = new Rng(seed);
         List<double[]> history = new ArrayList<>();
-        int[] order = new int[train.rows()];
         for (int epoch = 0; epoch < epochs; epoch++) {
-            for (int i = 0; i < order.length; i++) {
-                order[i] = i;
-            }
-            for (int i = order.length - 1; i > 0; i--) {
-                int j = rng.nextInt(i + 1);
-                int t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
+            int[] order = rng.permutation(train.rows());
             head.train(true);
             double lossSum = 0;
             for (int s = 0; s < steps; s++) {

@@ -243,7 +243,7 @@ public final class Segmentation {
         long[] counts = new long[classes];
         double[] last = null;
         for (int epoch = 0; epoch < o.epochs(); epoch++) {
-            int[] order = permutation(train.size(), rng);
+            int[] order = rng.permutation(train.size());
             head.train(true);
             encoder.train(fineTune);
             double lossSum = 0;
@@ -435,19 +435,6 @@ public final class Segmentation {
                 }
             }
         }
-    }
-
-    private static int[] permutation(int n, Rng rng) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            p[i] = i;
-        }
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1), t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
     }
 
     private static float[] mean(int channels) {

@@ -54,8 +54,7 @@ public final class Hog {
     /** (B, C, H, W) normalised images -> (B, N, width) HOG targets. */
     public Tensor targets(Tensor images) {
         long b = images.size(0), h = images.size(2), w = images.size(3);
-        Tensor x = images.mul(Tensors.floats(std, 1, channels, 1, 1).to(images.device(), images.scalar_type()))
-                .add(Tensors.floats(mean, 1, channels, 1, 1).to(images.device(), images.scalar_type()));
+        Tensor x = Tensors.unnormalise(images, mean, std);
         Tensor padded = Tensors.reflectPad(x, 1);
         float[] sobel = {1, 0, -1, 2, 0, -2, 1, 0, -1};
         Tensor kx = Tensors.floats(sobel, 1, 1, 3, 3).expand(channels, 1, 3, 3).contiguous()

@@ -110,6 +110,20 @@ public final class Tensors {
         return torch.upsample_bilinear2d(x, new long[] {h, w}, false);
     }
 
+    /** (B, C, H, W) images normalised with per-channel {@code mean} and {@code std}, back to raw values. */
+    public static Tensor unnormalise(Tensor images, float[] mean, float[] std) {
+        return images.mul(channelwise(std, images)).add(channelwise(mean, images));
+    }
+
+    /** (B, C, H, W) raw images normalised with per-channel {@code mean} and {@code std}. */
+    public static Tensor normalise(Tensor images, float[] mean, float[] std) {
+        return images.sub(channelwise(mean, images)).div(channelwise(std, images));
+    }
+
+    private static Tensor channelwise(float[] v, Tensor like) {
+        return floats(v, 1, v.length, 1, 1).to(like.device(), like.scalar_type());
+    }
+
     /** A float64 CPU vector with a copy of {@code data}. */
     public static Tensor doubles(double[] data) {
         Torch.init();

@@ -159,11 +159,7 @@ public final class Targets {
 
     /** The student's batch with its normalisation undone and CLIP's applied. */
     private Tensor clipNormalised(Tensor images) {
-        long c = images.size(1);
-        Tensor raw = images.mul(Tensors.floats(std, 1, c, 1, 1).to(images.device(), images.scalar_type()))
-                .add(Tensors.floats(mean, 1, c, 1, 1).to(images.device(), images.scalar_type()));
-        return raw.sub(Tensors.floats(CLIP_MEAN, 1, 3, 1, 1).to(images.device(), images.scalar_type()))
-                .div(Tensors.floats(CLIP_STD, 1, 3, 1, 1).to(images.device(), images.scalar_type()));
+        return Tensors.normalise(Tensors.unnormalise(images, mean, std), CLIP_MEAN, CLIP_STD);
     }
 
     /** After an optimiser step: the EMA moves towards the student. */

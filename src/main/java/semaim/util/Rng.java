@@ -46,6 +46,20 @@ public final class Rng {
         return (int) Math.floorMod(nextLong() >>> 1, (long) bound);
     }
 
+    /** 0..n-1 shuffled by Fisher-Yates (from the last position down), drawing n - 1 numbers. */
+    public int[] permutation(int n) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = nextInt(i + 1), t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+
     /** A new generator seeded from this one (for independent streams, e.g. per worker). */
     public Rng split() {
         return new Rng(nextLong());
