@@ -50,8 +50,12 @@ public final class AblationGrid {
     /** One cell of the grid; {@code group} is its name without the seed (cells of one group are averaged). */
     public record Cell(String name, String group, String order, String target, PretrainConfig config, long seed) {}
 
-    /** Baseline rows a grid can add: a randomly initialised encoder, and raw pixels as features. */
-    public static final List<String> BASELINES = List.of("random", "pixels");
+    /**
+     * Baseline rows a grid can add: a randomly initialised encoder and raw pixels as features (k-NN and linear
+     * probe), and {@code scratch}: fine-tuning from a random initialisation for as long as the first cell of the same
+     * seed took to pre-train and fine-tune (needs fine-tuning).
+     */
+    public static final List<String> BASELINES = List.of("random", "pixels", "scratch");
 
     /** Where the grid shows progress (the command line draws bars). */
     public interface Reporter {
@@ -80,6 +84,7 @@ public final class AblationGrid {
     private final List<Cell> cells;
     private final List<Long> seeds;
     private final List<String> baselines;
+    private final List<VisionTransformer.Pooling> pools;
     private final int linprobeEpochs;
     private final int finetuneEpochs;
 
@@ -89,17 +94,24 @@ public final class AblationGrid {
      */
     public AblationGrid(Path output, PretrainConfig base, List<String> orders, List<String> targets,
             List<Integer> decoderDepths, int linprobeEpochs, int finetuneEpochs) {
-        this(output, base, orders, targets, decoderDepths, List.of(), List.of(), linprobeEpochs, finetuneEpochs);
+        this(output, base, orders, targets, decoderDepths, List.of(), List.of(), List.of(), linprobeEpochs,
+                finetuneEpochs);
     }
 
     /**
      * As above, repeated for every seed of {@code seeds} (empty: the base's seed only, and cell names without a seed
-     * suffix), with {@code baselines} rows ({@link #BASELINES}) evaluated once per seed next to the cells.
+     * suffix), with {@code baselines} rows ({@link #BASELINES}) evaluated once per seed next to the cells. k-NN and
+     * the linear probe read each feature of {@code pools} (empty: CLS only); the first gives the columns
+     * {@code knn20_top1} and {@code linprobe_top1}, the others {@code knn20_POOL} and {@code linprobe_POOL}.
      */
     public AblationGrid(Path output, PretrainConfig base, List<String> orders, List<String> targets,
-            List<Integer> decoderDepths, List<Long> seeds, List<String> baselines, int linprobeEpochs,
-            int finetuneEpochs) {
+            List<Integer> decoderDepths, List<Long> seeds, List<String> baselines, List<VisionTransformer.Pooling> pools,
+            int linprobeEpochs, int finetuneEpochs) {
         this.output = output;
+        this.pools = pools.isEmpty() ? List.of(VisionTransformer.Pooling.CLS) : List.copyOf(pools);
+        if (baselines.contains("scratch") && finetuneEpochs <= 0) {
+            throw new IllegalArgumentException("the scratch baseline compares fine-tuning; set the fine-tuning epochs (--finetune-epochs)");
+        }
         this.linprobeEpochs = linprobeEpochs;
         this.finetuneEpochs = finetuneEpochs;
         for (String b : baselines) {
@@ -193,8 +205,10 @@ public final class AblationGrid {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (long seed : seeds) {
             for (String b : baselines) {
-                rows.add(baseline(b, seed, eval, reporter));
-                writeTables(rows);
+                if (!b.equals("scratch")) {
+                    rows.add(baseline(b, seed, eval, reporter));
+                    writeTables(rows);
+                }
             }
         }
         for (int i = 0; i < cells.size(); i++) {
@@ -203,8 +217,31 @@ public final class AblationGrid {
             rows.add(runCell(cell, eval, reporter));
             writeTables(rows);
         }
+        if (baselines.contains("scratch")) {
+            for (long seed : seeds) {
+                rows.add(scratch(seed, rows, eval, reporter));
+                writeTables(rows);
+            }
+        }
         reporter.info("ablation table: " + output.resolve("ablation.md"));
         return rows;
+    }
+
+    /** A baseline's row name: with the seed suffix when the cells have one. */
+    private String baselineName(String kind, long seed) {
+        String group = "baseline_" + kind;
+        return seeds.size() > 1 || !cells.isEmpty() && !cells.get(0).name().equals(cells.get(0).group())
+                ? group + "_s" + seed : group;
+    }
+
+    /** A finished row from its {@code result.json}, or null. */
+    private static Map<String, Object> done(Path resultFile) throws IOException {
+        if (!Files.exists(resultFile)) {
+            return null;
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> done = new Gson().fromJson(Files.readString(resultFile), Map.class);
+        return done;
     }
 
     /**
@@ -212,13 +249,10 @@ public final class AblationGrid {
      * scored like a cell (k-NN and linear probe).
      */
     private Map<String, Object> baseline(String kind, long seed, EvalData eval, Reporter reporter) throws IOException {
-        String group = "baseline_" + kind;
-        String name = seeds.size() > 1 || !cells.isEmpty() && !cells.get(0).name().equals(cells.get(0).group())
-                ? group + "_s" + seed : group;
+        String name = baselineName(kind, seed);
         Path resultFile = output.resolve("cells").resolve(name).resolve("result.json");
-        if (Files.exists(resultFile)) {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> done = new Gson().fromJson(Files.readString(resultFile), Map.class);
+        Map<String, Object> done = done(resultFile);
+        if (done != null) {
             return done;
         }
         reporter.info("=== baseline: " + name);
@@ -227,45 +261,143 @@ public final class AblationGrid {
             throw new IllegalArgumentException("baselines need at least one cell (its model shape and image size)");
         }
         int channels = eval.train().channels();
-        Features.Set[] f;
-        if (kind.equals("pixels")) {
-            f = Features.pixels(eval.train(), eval.test(),
-                    semaim.data.EvalTransform.standard(c.modelConfig(channels).imageSize(), channels));
-        } else {
-            Torch.manualSeed(seed);
-            VisionTransformer enc = new VisionTransformer(c.modelConfig(channels), VisionTransformer.Pooling.CLS, 0);
-            Device dev = Torch.device(c.run().device());
-            enc.to(dev, false);
-            try (Counter counter = reporter.features(eval.train().size() + eval.test().size())) {
-                f = Protocols.features(enc, eval, dev, 256, counter);
-            }
-        }
-        Map<Integer, Knn.Accuracy> knn = Protocols.knn(f, new int[] {10, 20, 30});
-        LinearProbe.Result lin = Protocols.linprobe(f, linprobeEpochs, seed);
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("cell", name);
-        row.put("group", group);
+        row.put("group", "baseline_" + kind);
         row.put("order", "-");
         row.put("target", kind.equals("pixels") ? "raw pixels" : "random encoder");
         row.put("seed", seed);
-        row.put("knn20_top1", knn.get(20).top1());
-        row.put("knn10_top1", knn.get(10).top1());
-        row.put("knn30_top1", knn.get(30).top1());
-        row.put("linprobe_top1", lin.top1());
+        if (kind.equals("pixels")) {
+            Features.Set[] f = Features.pixels(eval.train(), eval.test(),
+                    semaim.data.EvalTransform.standard(c.modelConfig(channels).imageSize(), channels));
+            score(row, f, seed, null);
+        } else {
+            probe(row, pool -> {
+                Torch.manualSeed(seed);
+                return new VisionTransformer(c.modelConfig(channels), pool, 0);
+            }, Torch.device(c.run().device()), eval, seed, reporter);
+        }
         Files.createDirectories(resultFile.getParent());
         Files.writeString(resultFile, Json.toJson(row), StandardCharsets.UTF_8);
-        reporter.info(name + ": k-NN(20) " + String.format("%.2f", knn.get(20).top1()) + "%, linear probe "
-                + String.format("%.2f", lin.top1()) + "%");
+        reporter.info(name + ": k-NN(20) " + String.format("%.2f", row.get("knn20_top1")) + "%, linear probe "
+                + String.format("%.2f", row.get("linprobe_top1")) + "%");
         return row;
+    }
+
+    /**
+     * The scratch baseline of {@code seed}: a randomly initialised encoder fine-tuned for as long as the first cell of
+     * that seed spent pre-training and fine-tuning together (its epochs = that time / the cell's seconds per
+     * fine-tuning epoch), so SemAIM and supervised training from scratch are compared at equal total time.
+     */
+    private Map<String, Object> scratch(long seed, List<Map<String, Object>> rows, EvalData eval, Reporter reporter)
+            throws IOException {
+        String name = baselineName("scratch", seed);
+        Path dir = output.resolve("cells").resolve(name);
+        Map<String, Object> done = done(dir.resolve("result.json"));
+        if (done != null) {
+            return done;
+        }
+        Map<String, Object> ref = rows.stream().filter(r -> r.get("finetune_seconds") != null
+                && ((Number) r.get("seed")).longValue() == seed).findFirst().orElseThrow(() ->
+                new IllegalStateException("the scratch baseline of seed " + seed + " has no fine-tuned cell to match"));
+        double pre = ((Number) ref.get("pretrain_seconds")).doubleValue();
+        double ft = ((Number) ref.get("finetune_seconds")).doubleValue();
+        int epochs = (int) Math.max(finetuneEpochs, Math.round((pre + ft) / (ft / finetuneEpochs)));
+        reporter.info("=== baseline: " + name + ", " + epochs + " fine-tuning epochs from scratch = the "
+                + String.format("%.0f", pre + ft) + " s that " + ref.get("cell") + " took");
+        PretrainConfig c = cells.get(0).config();
+        int channels = eval.train().channels();
+        Torch.manualSeed(seed);
+        long start = System.nanoTime();
+        FineTuner.Result r = finetune(c.modelConfig(channels), null, epochs, dir, name, eval, reporter);
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("cell", name);
+        row.put("group", "baseline_scratch");
+        row.put("order", "-");
+        row.put("target", "scratch (fine-tuning only)");
+        row.put("seed", seed);
+        row.put("finetune_top1", r.bestTop1());
+        row.put("finetune_epochs", epochs);
+        row.put("matched_cell", ref.get("cell"));
+        row.put("matched_seconds", pre + ft);
+        row.put("wall_seconds", (System.nanoTime() - start) / 1e9);
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("result.json"), Json.toJson(row), StandardCharsets.UTF_8);
+        reporter.info(name + ": fine-tuned top-1 " + String.format("%.2f", r.bestTop1()) + "%");
+        return row;
+    }
+
+    /**
+     * k-NN (k = 10, 20, 30) and the linear probe on the features of every pool: {@code encoderFor} builds the
+     * encoder for a pool.
+     */
+    private void probe(Map<String, Object> row, java.util.function.Function<VisionTransformer.Pooling,
+            VisionTransformer> encoderFor, Device dev, EvalData eval, long seed, Reporter reporter) throws IOException {
+        for (int i = 0; i < pools.size(); i++) {
+            VisionTransformer enc = encoderFor.apply(pools.get(i));
+            enc.to(dev, false);
+            Features.Set[] f;
+            try (Counter counter = reporter.features(eval.train().size() + eval.test().size())) {
+                f = Protocols.features(enc, eval, dev, 256, counter);
+            }
+            score(row, f, seed, i == 0 ? null : poolName(pools.get(i)));
+        }
+    }
+
+    /** The headline columns ({@code suffix} null) or {@code knn20_SUFFIX} and {@code linprobe_SUFFIX}. */
+    private void score(Map<String, Object> row, Features.Set[] f, long seed, String suffix) {
+        Map<Integer, Knn.Accuracy> knn = Protocols.knn(f, new int[] {10, 20, 30});
+        LinearProbe.Result lin = Protocols.linprobe(f, linprobeEpochs, seed);
+        if (suffix == null) {
+            row.put("knn20_top1", knn.get(20).top1());
+            row.put("knn10_top1", knn.get(10).top1());
+            row.put("knn30_top1", knn.get(30).top1());
+            row.put("linprobe_top1", lin.top1());
+        } else {
+            row.put("knn20_" + suffix, knn.get(20).top1());
+            row.put("linprobe_" + suffix, lin.top1());
+        }
+    }
+
+    private static String poolName(VisionTransformer.Pooling pool) {
+        return pool.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * Fine-tunes (the reference recipe: mean pooling, drop path 0.1) an encoder of {@code mc} that starts from
+     * {@code weights}, or from its random initialisation when null.
+     */
+    private FineTuner.Result finetune(semaim.model.ModelConfig mc, Map<String, org.bytedeco.pytorch.Tensor> weights,
+            int epochs, Path dir, String name, EvalData eval, Reporter reporter) throws IOException {
+        Device dev = Torch.device(cells.get(0).config().run().device());
+        VisionTransformer ft = new VisionTransformer(mc.withDropPath(0.1), VisionTransformer.Pooling.MEAN,
+                Math.max(eval.train().classNames().size(), 2));
+        if (weights != null) {
+            ft.loadEncoder(weights, name);
+        }
+        ft.to(dev, false);
+        return FineTuner.run(ft, eval.train(), eval.test(), FineTuner.Options.reference(epochs, Math.min(64, eval.train().size())), dev, dir,
+                Provenance.of(eval.train().description(), eval.train().size()), new FineTuner.Listener() {
+                    @Override
+                    public void started(int totalSteps) { }
+
+                    @Override
+                    public void step(int step, double loss, double lr) { }
+
+                    @Override
+                    public void epoch(int epoch, double top1, double top5, double loss) {
+                        reporter.info(name + " fine-tune epoch " + epoch + ": top-1 "
+                                + String.format("%.2f", top1) + "%");
+                    }
+                });
     }
 
     private Map<String, Object> runCell(Cell cell, EvalData eval, Reporter reporter) throws IOException {
         Path dir = output.resolve("cells").resolve(cell.name());
         Path resultFile = dir.resolve("result.json");
-        if (Files.exists(resultFile)) {
+        Map<String, Object> done = done(resultFile);
+        if (done != null) {
             reporter.info(cell.name() + " is done; skipping");
-            @SuppressWarnings("unchecked")
-            Map<String, Object> done = new Gson().fromJson(Files.readString(resultFile), Map.class);
             return done;
         }
         PretrainConfig c = cell.config();
@@ -279,17 +411,7 @@ public final class AblationGrid {
         }
         Path weightsFile = pre.lastCheckpoint().resolve(CheckpointFolders.MODEL);
         SafeTensors.Contents weights = SafeTensors.read(weightsFile);
-        Device dev = Torch.device(c.run().device());
         int channels = eval.train().channels();
-        VisionTransformer enc = new VisionTransformer(c.modelConfig(channels), VisionTransformer.Pooling.CLS, 0);
-        enc.loadEncoder(weights.tensors(), cell.name());
-        enc.to(dev, false);
-        Features.Set[] f;
-        try (Counter counter = reporter.features(eval.train().size() + eval.test().size())) {
-            f = Protocols.features(enc, eval, dev, 256, counter);
-        }
-        Map<Integer, Knn.Accuracy> knn = Protocols.knn(f, new int[] {10, 20, 30});
-        LinearProbe.Result lin = Protocols.linprobe(f, linprobeEpochs, seed);
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("cell", cell.name());
         row.put("group", cell.group());
@@ -299,31 +421,19 @@ public final class AblationGrid {
         row.put("decoder_depth", c.modelConfig(1).decoderDepth());
         row.put("pretrain_steps", pre.steps());
         row.put("final_loss", pre.lastLoss());
-        row.put("knn20_top1", knn.get(20).top1());
-        row.put("knn10_top1", knn.get(10).top1());
-        row.put("knn30_top1", knn.get(30).top1());
-        row.put("linprobe_top1", lin.top1());
+        row.put("pretrain_seconds", pre.seconds());
+        probe(row, pool -> {
+            VisionTransformer enc = new VisionTransformer(c.modelConfig(channels), pool, 0);
+            enc.loadEncoder(weights.tensors(), cell.name());
+            return enc;
+        }, Torch.device(c.run().device()), eval, seed, reporter);
         if (finetuneEpochs > 0) {
-            VisionTransformer ft = new VisionTransformer(c.modelConfig(channels).withDropPath(0.1),
-                    VisionTransformer.Pooling.MEAN, Math.max(eval.train().classNames().size(), 2));
-            ft.loadEncoder(weights.tensors(), cell.name());
-            ft.to(dev, false);
-            FineTuner.Result r = FineTuner.run(ft, eval.train(), eval.test(),
-                    FineTuner.Options.reference(finetuneEpochs, 64), dev, dir,
-                    Provenance.of(eval.train().description(), eval.train().size()), new FineTuner.Listener() {
-                        @Override
-                        public void started(int totalSteps) { }
-
-                        @Override
-                        public void step(int step, double loss, double lr) { }
-
-                        @Override
-                        public void epoch(int epoch, double top1, double top5, double loss) {
-                            reporter.info(cell.name() + " fine-tune epoch " + epoch + ": top-1 "
-                                    + String.format("%.2f", top1) + "%");
-                        }
-                    });
+            long ftStart = System.nanoTime();
+            Torch.manualSeed(seed);
+            FineTuner.Result r = finetune(c.modelConfig(channels), weights.tensors(), finetuneEpochs, dir,
+                    cell.name(), eval, reporter);
             row.put("finetune_top1", r.bestTop1());
+            row.put("finetune_seconds", (System.nanoTime() - ftStart) / 1e9);
         }
         row.put("wall_seconds", (System.nanoTime() - start) / 1e9);
         row.put("checkpoint", pre.lastCheckpoint().toString());
@@ -332,17 +442,29 @@ public final class AblationGrid {
         row.put("eval_test", eval.test().description());
         row.put("provenance", Provenance.of(eval.train().description(), eval.train().size()));
         Files.writeString(resultFile, Json.toJson(row), StandardCharsets.UTF_8);
-        reporter.info(cell.name() + ": k-NN(20) " + String.format("%.2f", knn.get(20).top1()) + "%, linear probe "
-                + String.format("%.2f", lin.top1()) + "%");
+        reporter.info(cell.name() + ": k-NN(20) " + String.format("%.2f", row.get("knn20_top1"))
+                + "%, linear probe " + String.format("%.2f", row.get("linprobe_top1")) + "%");
         return row;
     }
 
-    private void writeTables(List<Map<String, Object>> rows) throws IOException {
-        List<String> cols = new ArrayList<>(List.of("cell", "order", "target", "decoder_depth", "pretrain_steps",
-                "final_loss", "knn20_top1", "linprobe_top1"));
+    /** The score columns of the tables: the headline k-NN and linear probe, other pools', fine-tuning. */
+    private List<String> metricColumns() {
+        List<String> cols = new ArrayList<>(List.of("knn20_top1", "linprobe_top1"));
+        for (VisionTransformer.Pooling pool : pools.subList(1, pools.size())) {
+            cols.add("knn20_" + poolName(pool));
+            cols.add("linprobe_" + poolName(pool));
+        }
         if (finetuneEpochs > 0) {
             cols.add("finetune_top1");
         }
+        return cols;
+    }
+
+    private void writeTables(List<Map<String, Object>> rows) throws IOException {
+        List<String> metrics = metricColumns();
+        List<String> cols = new ArrayList<>(List.of("cell", "order", "target", "decoder_depth", "pretrain_steps",
+                "pretrain_seconds", "final_loss"));
+        cols.addAll(metrics);
         StringBuilder md = new StringBuilder("| " + String.join(" | ", cols) + " |\n|"
                 + "---|".repeat(cols.size()) + "\n");
         StringBuilder csv = new StringBuilder(String.join(",", cols) + "\n");
@@ -351,33 +473,44 @@ public final class AblationGrid {
             List<String> values = new ArrayList<>();
             for (String col : cols) {
                 Object v = r.get(col);
-                values.add(v == null ? "-" : v instanceof Double d ? (col.equals("pretrain_steps")
-                        || col.equals("decoder_depth") ? Long.toString(Math.round(d)) : String.format("%.4g", d))
-                        : String.valueOf(v));
+                values.add(v == null ? "-" : v instanceof Number d && !(v instanceof Long) ? (col.equals("pretrain_steps")
+                        || col.equals("decoder_depth") ? Long.toString(Math.round(d.doubleValue()))
+                        : String.format("%.4g", d.doubleValue())) : String.valueOf(v));
             }
             md.append("| ").append(String.join(" | ", values)).append(" |\n");
             csv.append(String.join(",", values)).append('\n');
-            chart.computeIfAbsent("k-NN (k=20)", k -> new LinkedHashMap<>()).put((String) r.get("cell"),
-                    ((Number) r.get("knn20_top1")).doubleValue());
-            chart.computeIfAbsent("linear probe", k -> new LinkedHashMap<>()).put((String) r.get("cell"),
-                    ((Number) r.get("linprobe_top1")).doubleValue());
-            if (r.get("finetune_top1") != null) {
-                chart.computeIfAbsent("fine-tune", k -> new LinkedHashMap<>()).put((String) r.get("cell"),
-                        ((Number) r.get("finetune_top1")).doubleValue());
+            for (String m : metrics) {
+                if (r.get(m) instanceof Number v) {
+                    chart.computeIfAbsent(label(m), k -> new LinkedHashMap<>()).put((String) r.get("cell"),
+                            v.doubleValue());
+                }
             }
         }
         Files.createDirectories(output);
-        md.append(summary(rows));
+        md.append(summary(rows, metrics));
         Files.writeString(output.resolve("ablation.md"), md.toString(), StandardCharsets.UTF_8);
         Files.writeString(output.resolve("ablation.csv"), csv.toString(), StandardCharsets.UTF_8);
         Charts.bars(output.resolve("ablation.png"), "SemAIM ablation", "top-1 accuracy (%)", chart, 900, 500);
     }
 
-    /**
-     * Mean and spread (min-max) of k-NN (k = 20) and the linear probe over the seeds of each group, when some group
-     * has more than one seed; else nothing.
-     */
+    /** A metric column's name in the chart and the summary: {@code knn20_mean} -> {@code k-NN k=20 (mean)}. */
+    static String label(String column) {
+        String kind = column.startsWith("knn20_") ? "k-NN k=20" : column.startsWith("linprobe_") ? "linear probe"
+                : column.startsWith("finetune_") ? "fine-tune" : column;
+        String pool = column.substring(column.indexOf('_') + 1);
+        return pool.equals("top1") ? kind : kind + " (" + pool + ")";
+    }
+
+    /** As {@link #summary(List, List)} for k-NN (k = 20) and the linear probe. */
     static String summary(List<Map<String, Object>> rows) {
+        return summary(rows, List.of("knn20_top1", "linprobe_top1"));
+    }
+
+    /**
+     * Mean and spread (min-max) of each column of {@code metrics} over the seeds of each group, when some group has
+     * more than one seed; else nothing. A group without a column shows '-'.
+     */
+    static String summary(List<Map<String, Object>> rows, List<String> metrics) {
         Map<String, List<Map<String, Object>>> groups = new LinkedHashMap<>();
         for (Map<String, Object> r : rows) {
             Object g = r.get("group");
@@ -387,15 +520,20 @@ public final class AblationGrid {
         if (groups.values().stream().allMatch(l -> l.size() < 2)) {
             return "";
         }
-        StringBuilder md = new StringBuilder("\n| group | seeds | k-NN k=20 mean | spread | linear probe mean |"
-                + " spread |\n|---|---|---|---|---|---|\n");
+        StringBuilder md = new StringBuilder("\n| group | seeds |");
+        for (String m : metrics) {
+            md.append(' ').append(label(m)).append(" mean | spread |");
+        }
+        md.append("\n|---|---|").append("---|---|".repeat(metrics.size())).append('\n');
         for (Map.Entry<String, List<Map<String, Object>>> e : groups.entrySet()) {
-            double[] knn = e.getValue().stream().mapToDouble(r -> ((Number) r.get("knn20_top1")).doubleValue())
-                    .toArray();
-            double[] lin = e.getValue().stream().mapToDouble(r -> ((Number) r.get("linprobe_top1")).doubleValue())
-                    .toArray();
-            md.append(String.format(java.util.Locale.ROOT, "| %s | %d | %.2f | %.2f-%.2f | %.2f | %.2f-%.2f |%n",
-                    e.getKey(), knn.length, mean(knn), min(knn), max(knn), mean(lin), min(lin), max(lin)));
+            md.append("| ").append(e.getKey()).append(" | ").append(e.getValue().size()).append(" |");
+            for (String m : metrics) {
+                double[] v = e.getValue().stream().filter(r -> r.get(m) instanceof Number)
+                        .mapToDouble(r -> ((Number) r.get(m)).doubleValue()).toArray();
+                md.append(v.length == 0 ? " - | - |" : String.format(java.util.Locale.ROOT, " %.2f | %.2f-%.2f |",
+                        mean(v), min(v), max(v)));
+            }
+            md.append('\n');
         }
         return md.toString();
     }

@@ -14,6 +14,7 @@ import semaim.ablation.AblationGrid;
 import semaim.eval.EvalData;
 import semaim.io.RunLock;
 import semaim.torch.Torch;
+import semaim.train.Bench;
 import semaim.train.PretrainConfig;
 
 /**
@@ -57,6 +58,14 @@ public final class AblateCommand implements CommandErrors.Command {
             description = "Pre-train every cell on N images seen (epochs and steps derived from the data size and the effective batch; the schedule spans the budget), so cells compare at equal cost.")
     Long budgetImages;
 
+    @Option(names = "--budget-minutes", paramLabel = "M",
+            description = "Pre-train every cell on the images this machine pre-trains in M minutes: the step of the base configuration is timed first (semaim bench), and the resulting image budget is kept in budget.json so a re-run resumes with the same one. Instead of --budget-images.")
+    Double budgetMinutes;
+
+    @Option(names = "--pools", split = ",", paramLabel = "POOL",
+            description = "Features read by k-NN and the linear probe: cls (after the final norm, the reference), mean (patch tokens, then a norm), concat (mean patch tokens of each of the last 4 blocks, standardised and concatenated, as AIM). The first gives the main columns. Default: cls.")
+    List<semaim.model.VisionTransformer.Pooling> pools;
+
     @Option(names = "--baselines", split = ",", paramLabel = "NAME",
             description = "Rows to compare against, evaluated once per seed: random (a randomly initialised encoder of the cells' shape), pixels (raw pixels as features).")
     List<String> baselines;
@@ -77,6 +86,12 @@ public final class AblateCommand implements CommandErrors.Command {
         return CommandErrors.guard("ablate", () -> {
             Torch.init();
             PretrainConfig base = pretrain.over(BASE);
+            if (budgetImages != null && budgetMinutes != null) {
+                throw new IllegalArgumentException("give --budget-images or --budget-minutes, not both");
+            }
+            if (budgetMinutes != null) {
+                budgetImages = imagesInMinutes(base, budgetMinutes, output);
+            }
             if (budgetImages != null) {
                 int size = semaim.data.Datasets.open(base.data().path(), base.data().channels(),
                         base.data().pixelLimit()).size();
@@ -86,13 +101,53 @@ public final class AblateCommand implements CommandErrors.Command {
             }
             AblationGrid grid = new AblationGrid(output, base, orders, targets,
                     decoderDepths != null ? decoderDepths : List.of(0), seeds != null ? seeds : List.of(),
-                    baselines != null ? baselines : List.of(), linprobeEpochs, finetuneEpochs);
+                    baselines != null ? baselines : List.of(), pools != null ? pools : List.of(), linprobeEpochs,
+                    finetuneEpochs);
             EvalData eval = EvalData.open(evalData, train, test, base.data().channels(), trainLimit, testLimit);
             try (RunLock lock = RunLock.acquire(output, LOG::warn)) {   // one grid process per folder
                 runGrid(grid, eval);
             }
             return ExitCodes.OK;
         });
+    }
+
+    /**
+     * The images the base configuration pre-trains in {@code minutes} on this machine: its step timed on synthetic
+     * data ({@link Bench}, 3 warm-up and 10 timed steps, the median), kept in {@code budget.json} of the grid folder
+     * and read back from there on a re-run, so a resumed grid keeps its budget.
+     */
+    private static long imagesInMinutes(PretrainConfig base, double minutes, Path output) throws IOException {
+        if (!(minutes > 0)) {
+            throw new IllegalArgumentException("--budget-minutes must be positive, got " + minutes);
+        }
+        Path file = output.resolve("budget.json");
+        if (java.nio.file.Files.exists(file)) {
+            com.google.gson.JsonObject saved = com.google.gson.JsonParser.parseString(
+                    java.nio.file.Files.readString(file)).getAsJsonObject();
+            if (saved.get("minutes").getAsDouble() == minutes) {
+                long images = saved.get("images").getAsLong();
+                LOG.info("budget: {} minutes = {} images (timed earlier, {})", minutes, images, file);
+                return images;
+            }
+        }
+        semaim.model.ModelConfig mc = base.modelConfig(base.data().channels());
+        LOG.info("timing the pre-training step to turn {} minutes into images seen ...", minutes);
+        Bench.Result r = Bench.run(new Bench.Options(mc, base.target(), base.order().name(), base.optim().batchSize(),
+                3, 10, base.run().precisionAsked(), base.run().device(), base.run().seed()), m -> { });
+        long images = Math.max(1, Math.round(minutes * 60 * r.imagesPerSecond()));
+        java.util.Map<String, Object> j = new java.util.LinkedHashMap<>();
+        j.put("minutes", minutes);
+        j.put("images", images);
+        j.put("images_per_second", r.imagesPerSecond());
+        j.put("step_ms_median", r.medianMs());
+        j.put("threads", r.threads());
+        j.put("precision", r.precision().toString());
+        java.nio.file.Files.createDirectories(output);
+        java.nio.file.Files.writeString(file, semaim.io.Json.toJson(j));
+        LOG.info("budget: {} minutes = {} images at {} img/s (step {} ms, {} threads, {})", minutes, images,
+                String.format("%.1f", r.imagesPerSecond()), String.format("%.0f", r.medianMs()), r.threads(),
+                r.precision());
+        return images;
     }
 
     private static void runGrid(AblationGrid grid, EvalData eval) throws IOException {

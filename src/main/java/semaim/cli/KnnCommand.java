@@ -29,7 +29,7 @@ public final class KnnCommand implements CommandErrors.Command {
     @Option(names = "--temperature", defaultValue = "0.07", description = "Vote temperature T. Default: ${DEFAULT-VALUE}.")
     double temperature;
 
-    @Option(names = "--pool", defaultValue = "CLS", description = "Feature: CLS (after the final norm) or MEAN (patch tokens). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--pool", defaultValue = "CLS", description = "Feature: CLS (after the final norm), MEAN (patch tokens) or CONCAT (mean patch tokens of the last 4 blocks, concatenated). Default: ${DEFAULT-VALUE}.")
     VisionTransformer.Pooling pool;
 
     @Option(names = "--batch-size", defaultValue = "256") int batchSize;

@@ -27,7 +27,7 @@ public final class LinprobeCommand implements CommandErrors.Command {
     @Option(names = "--batch-size", defaultValue = "256") int batchSize;
     @Option(names = "--blr", defaultValue = "0.1", description = "lr = blr x batch / 256. Default: ${DEFAULT-VALUE}.") double blr;
     @Option(names = "--warmup-epochs", defaultValue = "0") double warmupEpochs;
-    @Option(names = "--pool", defaultValue = "CLS", description = "CLS or MEAN. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--pool", defaultValue = "CLS", description = "Feature: CLS (after the final norm), MEAN (patch tokens) or CONCAT (mean patch tokens of the last 4 blocks, concatenated). Default: ${DEFAULT-VALUE}.")
     VisionTransformer.Pooling pool;
 
     @Override

@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.Tensor;
 
 import semaim.io.ModelWeights;
 import semaim.torch.Nn;
+import semaim.torch.Tensors;
 
 /**
  * The encoder alone, as a plain ViT classifier (timm's {@code VisionTransformer} as MAE's {@code models_vit}
@@ -27,8 +28,19 @@ public final class VisionTransformer extends Module implements Teacher {
         /** CLS token after the final norm (linear probing and k-NN in the reference). */
         CLS,
         /** Mean of the patch tokens, then {@code fc_norm} (the reference's fine-tuning default). */
-        MEAN
+        MEAN,
+        /**
+         * The mean of the patch tokens after each of the last {@link #CONCAT_BLOCKS} blocks, each standardised (a
+         * layer norm without weights, so blocks of different scale weigh alike), concatenated: (B, 4D). AIM probes
+         * a concatenation of its last blocks: in an autoregressive encoder the last block specialises in the
+         * next-patch prediction, and the more semantic features sit a few blocks earlier. No parameters, so a
+         * pre-training checkpoint loads unchanged.
+         */
+        CONCAT
     }
+
+    /** Blocks read by {@link Pooling#CONCAT} (fewer when the encoder is shallower). */
+    public static final int CONCAT_BLOCKS = 4;
 
     private final ModelConfig config;
     private final Pooling pooling;
@@ -46,7 +58,7 @@ public final class VisionTransformer extends Module implements Teacher {
         encoder = new Encoder(this, config, true);
         norm = register_module("norm", Nn.layerNorm(d, config.layerNormEps()));
         fcNorm = pooling == Pooling.MEAN ? register_module("fc_norm", Nn.layerNorm(d, config.layerNormEps())) : null;
-        head = numClasses > 0 ? register_module("head", Nn.linear(d, numClasses)) : null;
+        head = numClasses > 0 ? register_module("head", Nn.linear(featureDim(), numClasses)) : null;
         initialise();
     }
 
@@ -59,7 +71,7 @@ public final class VisionTransformer extends Module implements Teacher {
     }
 
     public int featureDim() {
-        return config.width();
+        return pooling == Pooling.CONCAT ? config.width() * Math.min(CONCAT_BLOCKS, config.depth()) : config.width();
     }
 
     /** The reference initialisation; the classifier head starts at N(0, 2e-5) as the reference re-initialises it. */
@@ -71,13 +83,28 @@ public final class VisionTransformer extends Module implements Teacher {
     public Tensor features(Tensor images) {
         int n = config.numPatches();
         Tensor h = encoder.embed(images);                                           // (B, T, D)
-        for (EncoderBlock blk : encoder.blocks) {
-            h = blk.forward(h, null);
+        int depth = encoder.blocks.length, first = depth - Math.min(CONCAT_BLOCKS, depth);
+        List<Tensor> read = new ArrayList<>();
+        for (int i = 0; i < depth; i++) {
+            h = encoder.blocks[i].forward(h, null);
+            if (pooling == Pooling.CONCAT && i >= first) {
+                read.add(standardise(h.narrow(1, 1, n).mean(1)));                   // (B, D)
+            }
+        }
+        if (pooling == Pooling.CONCAT) {
+            return Tensors.cat(1, read.toArray(new Tensor[0]));                     // (B, 4D)
         }
         if (pooling == Pooling.MEAN) {
             return fcNorm.forward(h.narrow(1, 1, n).mean(1));                       // (B, D)
         }
         return norm.forward(h).select(1, 0);                                        // (B, D)
+    }
+
+    /** Layer norm over the last dimension without weights: (x - mean) / sqrt(var + eps), var biased. */
+    private Tensor standardise(Tensor x) {
+        Tensor centred = x.sub(Tensors.meanKeep(x, -1));
+        Tensor var = Tensors.meanKeep(centred.mul(centred), -1);
+        return centred.div(var.add(Tensors.scalar(config.layerNormEps())).sqrt());
     }
 
     /**

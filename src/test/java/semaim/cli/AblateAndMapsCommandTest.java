@@ -61,10 +61,34 @@ class AblateAndMapsCommandTest {
         }
         assertTrue(table.contains("| semantic_pixel_d6 | 2 |") && table.contains("| baseline_pixels | 2 |"),
                 "mean and spread over the two seeds: " + table);
-        assertTrue(table.contains("| semantic_pixel_d6_s0 | semantic | pixel | 6 | 3 |"),
+        assertTrue(table.contains("| semantic_pixel_d6_s0 | semantic | pixel | 6 | 3 | "),
                 "24 images at batch 8: 3 steps: " + table);
         assertEquals(ExitCodes.INVALID_CONFIG, Main.run("ablate", "--baselines", "imagenet", "--output",
                 dir.resolve("bad").toString()));
+        assertEquals(ExitCodes.INVALID_CONFIG, Main.run("ablate", "--baselines", "scratch", "--output",
+                dir.resolve("bad").toString()), "scratch compares fine-tuning: it needs --finetune-epochs");
+    }
+
+    @Test
+    void poolsAndTheScratchBaselineAddColumnsAndARow() throws Exception {
+        Path data = TestData.writeIdx(dir, 48);
+        Path out = dir.resolve("pools");
+        assertEquals(ExitCodes.OK, Main.run("ablate", "--orders", "semantic", "--baselines", "random,scratch",
+                "--pools", "mean,concat", "--finetune-epochs", "1", "--data", data.toString(), "--image-size", "16",
+                "--batch-size", "8", "--budget-images", "24", "--train-limit", "32", "--test-limit", "16",
+                "--linprobe-epochs", "2", "--output", out.toString()));
+        String table = Files.readString(out.resolve("ablation.md"));
+        String header = table.lines().findFirst().orElseThrow();
+        assertTrue(header.contains("| knn20_top1 | linprobe_top1 | knn20_concat | linprobe_concat | finetune_top1 |"),
+                header);
+        String scratch = table.lines().filter(l -> l.startsWith("| baseline_scratch |")).findFirst().orElseThrow();
+        assertTrue(scratch.matches(".*\\| \\d+\\.\\d+ \\|$"), "a fine-tuned score: " + scratch);
+        String result = Files.readString(out.resolve("cells/baseline_scratch/result.json"));
+        assertTrue(result.contains("\"matched_cell\": \"semantic_pixel_d6\""), result);
+        String random = table.lines().filter(l -> l.startsWith("| baseline_random |")).findFirst().orElseThrow();
+        String[] cols = random.split("\\|");
+        assertTrue(cols[10].trim().matches("\\d+\\.\\d+") && cols[11].trim().matches("\\d+\\.\\d+"),
+                "random encoder scored under the second pool: " + random);
     }
 
     @Test
