@@ -30,6 +30,8 @@ final class KnnMonitor extends ForwardingListener {
     private final EvalData data;
     private final int every;
     private VisionTransformer encoder;   // the student's encoder, copied into a plain ViT at each measurement
+    private int lastEpoch;               // the run's last (possibly partial) epoch, always measured
+    private Double lastTop1;
 
     KnnMonitor(Pretrainer.Listener inner, EvalData data, int every) {
         super(inner);
@@ -40,25 +42,32 @@ final class KnnMonitor extends ForwardingListener {
     @Override
     public void started(long doneSteps, long totalSteps, int stepsPerEpoch, String description) {
         inner.started(doneSteps, totalSteps, stepsPerEpoch, description);
-        inner.info("k-NN monitor every " + every + " epoch(s): " + data.train().description() + " -> "
-                + data.test().description());
+        lastEpoch = (int) ((totalSteps + stepsPerEpoch - 1) / stepsPerEpoch);
+        inner.info("k-NN monitor " + (every >= lastEpoch ? "at the end" : "every " + every + " epoch(s) and at the end")
+                + ": " + data.train().description() + " -> " + data.test().description());
     }
 
     @Override
     public Map<String, Object> epochMetrics(int epochsDone, SemAimModel model) {
         Map<String, Object> m = new LinkedHashMap<>(inner.epochMetrics(epochsDone, model));
-        if (epochsDone % every != 0) {
+        if (epochsDone % every != 0 && epochsDone != lastEpoch) {
             return m;
         }
         try {
             double top1 = top1(model);
             inner.info(String.format("epoch %d: k-NN monitor top-1 %.2f%% (k=%d)", epochsDone, top1, K));
             m.put("knn_top1", top1);
+            lastTop1 = top1;
             m.put("knn_k", K);
         } catch (IOException | RuntimeException e) {
             inner.warn("k-NN monitor failed after epoch " + epochsDone + ": " + e.getMessage());
         }
         return m;
+    }
+
+    /** The last measurement (top-1, %), or null before the first. */
+    Double lastTop1() {
+        return lastTop1;
     }
 
     /** k-NN top-1 of the student's current encoder. */

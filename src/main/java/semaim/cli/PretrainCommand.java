@@ -61,9 +61,9 @@ public final class PretrainCommand implements Callable<Integer> {
     @Mixin
     DistOptions distOptions;
 
-    @Option(names = "--monitor-knn", paramLabel = "EPOCHS", defaultValue = "0",
-            description = "Every N epochs, k-NN top-1 (k=20) of the current encoder on a held-out labelled set, logged to metrics.jsonl and the report (0 = off). Default: ${DEFAULT-VALUE}.")
-    int monitorKnn;
+    @Option(names = "--monitor-knn", paramLabel = "EPOCHS",
+            description = "Every N epochs and at the end, k-NN top-1 (k=20) of the current encoder on a held-out labelled set, logged to metrics.jsonl and the report, the last also on the final line (0 = off). Default: at the end only, with the embedded data or --monitor-train/--monitor-test; else off.")
+    Integer monitorKnn;
 
     @Option(names = "--monitor-train", paramLabel = "PATH",
             description = "The monitor's labelled reference set (IDX or class folders; default with the embedded data: its Fashion-MNIST subsets).")
@@ -82,7 +82,7 @@ public final class PretrainCommand implements Callable<Integer> {
     }
 
     private int execute() throws IOException, ResumeException {
-        if (monitorKnn < 0) {
+        if (monitorKnn != null && monitorKnn < 0) {
             throw new IllegalArgumentException("--monitor-knn must not be negative, got " + monitorKnn);
         }
         DistEnv env = distOptions.env();
@@ -211,11 +211,13 @@ public final class PretrainCommand implements Callable<Integer> {
         Distributed dist = distOptions.join("pretrain", env, cfg.run().device());
         try {
             Pretrainer.Result r;
+            KnnMonitor monitor = null;
             try (ConsoleProgress progress = new ConsoleProgress(cfg.run().logEvery(), cfg.optim().epochs())) {
                 Pretrainer.Listener listener = !dist.isMain() ? new QuietListener()
                         : vizEvery <= 0 ? progress : new MapsEveryEpochs(progress, cfg, out, vizEvery);
-                if (dist.isMain() && monitorKnn > 0) {
-                    listener = new KnnMonitor(listener, monitorData(cfg), monitorKnn);
+                int every = monitorEvery(cfg);
+                if (dist.isMain() && every > 0) {
+                    listener = monitor = new KnnMonitor(listener, monitorData(cfg), every);
                 }
                 r = new Pretrainer(cfg, out, resumeFolder, dist, distOptions.bucketMb).run(stop::get, listener);
             } catch (RuntimeException | IOException | Error e) {
@@ -223,7 +225,7 @@ public final class PretrainCommand implements Callable<Integer> {
                 throw e;
             }
             if (dist.isMain()) {
-                report(r, out, dist.worldSize());
+                report(r, out, dist.worldSize(), monitor == null ? null : monitor.lastTop1());
             }
             dist.close();
             return r.stoppedEarly() ? ExitCodes.INTERRUPTED : ExitCodes.OK;
@@ -235,6 +237,18 @@ public final class PretrainCommand implements Callable<Integer> {
             }
             finished.countDown();   // after the last line is printed, so a stopped run always says how to continue
         }
+    }
+
+    /**
+     * Epochs between k-NN measurements: --monitor-knn, or by default 0 (off) unless a labelled set is at hand (the
+     * embedded data's subsets, or --monitor-train/--monitor-test), then the whole run, so the end is measured.
+     */
+    private int monitorEvery(PretrainConfig cfg) {
+        if (monitorKnn != null) {
+            return monitorKnn;
+        }
+        boolean embedded = cfg.data().path() == null || cfg.data().path().isBlank();
+        return embedded || monitorTrain != null || monitorTest != null ? Integer.MAX_VALUE : 0;
     }
 
     /** The k-NN monitor's labelled sets: --monitor-train/--monitor-test, or the embedded subsets. */
@@ -267,10 +281,11 @@ public final class PretrainCommand implements Callable<Integer> {
         }
     }
 
-    private static void report(Pretrainer.Result r, Path out, int processes) {
-        LOG.info("done: {} steps in {} ({} img/s), loss {} -> {}", r.steps(), ConsoleProgress.formatSeconds(r.seconds()),
-                String.format("%.1f", r.imagesPerSecond()), String.format("%.4f", r.firstLoss()),
-                String.format("%.4f", r.lastLoss()));
+    private static void report(Pretrainer.Result r, Path out, int processes, Double knnTop1) {
+        LOG.info("done: {} steps in {} ({} img/s), loss {} -> {}{}", r.steps(),
+                ConsoleProgress.formatSeconds(r.seconds()), String.format("%.1f", r.imagesPerSecond()),
+                String.format("%.4f", r.firstLoss()), String.format("%.4f", r.lastLoss()),
+                knnTop1 == null ? "" : String.format(", k-NN top-1 %.2f%% (k=%d)", knnTop1, KnnMonitor.K));
         if (r.badImages() > 0) {
             LOG.warn("{} undecodable image(s) were skipped", r.badImages());
         }

@@ -211,7 +211,7 @@ public final class Pretrainer {
                         lastCheckpoint = saveCheckpoint(checkpoints, next, stats.loss(), lastCheckpoint);
                         listener.checkpoint(lastCheckpoint);
                     }
-                    if (endOfEpoch) {
+                    if (endOfEpoch || step == totalSteps) {   // a budget's last, partial epoch counts as done
                         listener.epochEnd(e + 1, model, targets.teacher());
                         Map<String, Object> measured = listener.epochMetrics(e + 1, model);
                         if (metrics != null && !measured.isEmpty()) {

@@ -45,6 +45,30 @@ class KnnMonitorTest {
         assertTrue(refused.err().contains("--monitor-knn needs --monitor-train and --monitor-test"), refused.err());
     }
 
+    /**
+     * By default, with labelled sets at hand, k-NN is measured once, at the end, also when the run stops inside an
+     * epoch (--max-steps), and the final line says it.
+     */
+    @Test
+    void byDefaultMeasuresOnceAtTheEndAndPrintsItOnTheLastLine(@TempDir Path dir) throws Exception {
+        Path data = TestData.writeIdx(dir, 48);
+        Cli.Outcome o = Cli.run("pretrain", "--data", data.toString(), "--image-size", "16", "--patch-size", "4",
+                "--width", "32", "--depth", "2", "--heads", "2", "--decoder-depth", "1", "--viz-every", "0",
+                "--batch-size", "8", "--epochs", "3", "--max-steps", "9", "--log-every", "1", "--monitor-train",
+                data.toString(), "--monitor-test", data.toString(), "--output", dir.resolve("run").toString());
+        assertEquals(0, o.code(), o.err());
+        List<String> knn = Files.readAllLines(dir.resolve("run/metrics.jsonl")).stream()
+                .filter(l -> l.contains("\"knn_top1\"")).toList();
+        assertEquals(1, knn.size(), "once: " + knn);
+        assertTrue(knn.get(0).contains("\"step\":9"), "after the last step, inside epoch 2: " + knn.get(0));
+        assertTrue(o.err().matches("(?s).*done: 9 steps in .*, k-NN top-1 \\d+\\.\\d\\d% \\(k=20\\).*"), o.err());
+        Cli.Outcome off = Cli.run("pretrain", "--data", data.toString(), "--image-size", "16", "--decoder-depth", "1",
+                "--batch-size", "8", "--max-steps", "2", "--monitor-knn", "0", "--monitor-train", data.toString(),
+                "--monitor-test", data.toString(), "--output", dir.resolve("off").toString());
+        assertEquals(0, off.code(), off.err());
+        assertTrue(!off.err().contains("k-NN"), "--monitor-knn 0 is off: " + off.err());
+    }
+
     private static String loss(String line) {
         int i = line.indexOf("\"loss\":");
         return line.substring(i, line.indexOf(',', i));
