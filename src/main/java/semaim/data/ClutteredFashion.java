@@ -14,12 +14,18 @@ import semaim.util.Rng;
 /**
  * A harder classification set than Fashion-MNIST itself: each image is one Fashion-MNIST item, scaled to 40-80% of
  * the side and placed at a random position on a textured background, labelled with the item's class. The item is
- * blended by its own intensity (its dark border lets the background through). Backgrounds are procedural (random
+ * pasted by its silhouette: opaque where its intensity is above {@link #ITEM_EDGE}, fading out below (its black
+ * surround lets the background through), in its own intensity, so a dark garment is a dark shape on the texture.
+ * (semaim 0.1 weighted each pixel by its intensity, a^2 + (1 - a) bg: dark garments nearly vanished into the
+ * texture, and a random encoder's k-NN was 23% against about 40% on the set the issue describes.) Backgrounds are procedural (random
  * sinusoids plus smoothed noise), or, with a folder of photos, a random grey crop of one of them, half the time.
  * Written as IDX files (greyscale, {@code SPLIT-images-idx3-ubyte} and {@code SPLIT-labels-idx1-ubyte}), which
  * every semaim command reads. Everything random comes from the seed.
  */
 public final class ClutteredFashion {
+    /** Item intensity from which the item is opaque. */
+    static final double ITEM_EDGE = 0.1;
+
     private ClutteredFashion() {}
 
     /**
@@ -56,7 +62,8 @@ public final class ClutteredFashion {
                         int iy = y - top, ix = x - left;
                         if (iy >= 0 && ix >= 0 && iy < side && ix < side) {
                             double a = item.chw()[(iy * item.height() / side) * item.width() + ix * item.width() / side];
-                            v = v * (1 - a) + a * a;   // the item's own intensity, weighted by itself
+                            double alpha = Math.min(1, a / ITEM_EDGE);
+                            v = v * (1 - alpha) + a * alpha;   // pasted by its silhouette, in its own intensity
                         }
                         img.writeByte((int) Math.round(Math.max(0, Math.min(1, v)) * 255));
                     }
