@@ -22,6 +22,7 @@ import semaim.torch.Nn;
 import semaim.torch.Precision;
 import semaim.torch.Tensors;
 import semaim.torch.Torch;
+import semaim.data.AugmentConfig;
 import semaim.util.Memory;
 import semaim.util.Rng;
 
@@ -130,6 +131,13 @@ public final class Bench {
         TrainStep step = TrainStep.withAdamW(model, 0.05, 1e-4, 0.9, 0.95, 1e-8,   // bench_step.py's AdamW, clip 3
                 Orders.byName(o.order(), SimilarityKind.CLS), new Rng(o.seed()), 1, 3.0, precision);
         step.averageGradientsOver(dist, DataParallel.DEFAULT_BUCKET_MB);
+        // Feature targets (HOG, EMA, a teacher) are computed as in pretrain, so their cost is timed too.
+        try {
+            step.useTargets(Targets.attach(Targets.prepare(o.target(), mc, progress), model,
+                    AugmentConfig.pretraining(mc.imageSize(), mc.inChannels()), precision));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         Tensor images = torch.randn(o.batchSize(), mc.inChannels(), mc.imageSize(), mc.imageSize())
                 .to(device, torch.ScalarType.Float);
         // The peaks are the best of 20 products measured before the warm-up and again after the steps: a single short

@@ -69,6 +69,31 @@ class AblateAndMapsCommandTest {
                 dir.resolve("bad").toString()), "scratch compares fine-tuning: it needs --finetune-epochs");
     }
 
+    /** Minutes become images by timing the step (with its HOG target), kept in budget.json for a re-run. */
+    @Test
+    void budgetMinutesTimesTheStepOnceAndKeepsTheImages() throws Exception {
+        Path data = TestData.writeIdx(dir, 48);
+        Path out = dir.resolve("minutes");
+        String[] args = {"ablate", "--orders", "semantic", "--target", "hog", "--targets", "hog", "--data",
+            data.toString(), "--image-size", "16", "--batch-size", "8", "--budget-minutes", "0.01", "--train-limit",
+            "32", "--test-limit", "16", "--linprobe-epochs", "1", "--output", out.toString()};
+        assertEquals(ExitCodes.OK, Main.run(args));
+        String budget = Files.readString(out.resolve("budget.json"));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"images\": (\\d+)").matcher(budget);
+        assertTrue(m.find(), budget);
+        long images = Long.parseLong(m.group(1));
+        assertTrue(images >= 8, "0.6 s of steps of 8 tiny images: " + budget);
+        Files.writeString(out.resolve("budget.json"), budget.replace("\"images\": " + images, "\"images\": 16"));
+        try (var files = Files.walk(out.resolve("cells"))) {   // the cell again from the start
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+        assertEquals(ExitCodes.OK, Main.run(args));
+        assertTrue(Files.readString(out.resolve("ablation.md")).contains("| semantic_hog_d6 | semantic | hog | 6 | 2 |"),
+                "the kept budget (16 images = 2 steps of 8) is used, not a new timing");
+        assertEquals(ExitCodes.INVALID_CONFIG, Main.run("ablate", "--budget-minutes", "1", "--budget-images", "8",
+                "--output", dir.resolve("both").toString()));
+    }
+
     @Test
     void poolsAndTheScratchBaselineAddColumnsAndARow() throws Exception {
         Path data = TestData.writeIdx(dir, 48);
