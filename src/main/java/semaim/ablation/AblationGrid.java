@@ -364,7 +364,7 @@ public final class AblationGrid {
     }
 
     /**
-     * Fine-tunes (the reference recipe: mean pooling, drop path 0.1) an encoder of {@code mc} that starts from
+     * Fine-tunes ({@link FineTuner.Options#shortRun}, mean pooling, drop path 0.1) an encoder of {@code mc} that starts from
      * {@code weights}, or from its random initialisation when null.
      */
     private FineTuner.Result finetune(semaim.model.ModelConfig mc, Map<String, org.bytedeco.pytorch.Tensor> weights,
@@ -376,7 +376,7 @@ public final class AblationGrid {
             ft.loadEncoder(weights, name);
         }
         ft.to(dev, false);
-        return FineTuner.run(ft, eval.train(), eval.test(), FineTuner.Options.reference(epochs, Math.min(64, eval.train().size())), dev, dir,
+        return FineTuner.run(ft, eval.train(), eval.test(), FineTuner.Options.shortRun(epochs, Math.min(64, eval.train().size())), dev, dir,
                 Provenance.of(eval.train().description(), eval.train().size()), new FineTuner.Listener() {
                     @Override
                     public void started(int totalSteps) { }
@@ -421,7 +421,9 @@ public final class AblationGrid {
         row.put("decoder_depth", c.modelConfig(1).decoderDepth());
         row.put("pretrain_steps", pre.steps());
         row.put("final_loss", pre.lastLoss());
-        row.put("pretrain_seconds", pre.seconds());
+        // Over every session of a resumed cell (pre.seconds() is this process's only), for the scratch baseline.
+        row.put("pretrain_seconds", Math.max(pre.seconds(), semaim.train.MetricsLog.trainingSeconds(
+                dir.resolve("metrics.jsonl"))));
         probe(row, pool -> {
             VisionTransformer enc = new VisionTransformer(c.modelConfig(channels), pool, 0);
             enc.loadEncoder(weights.tensors(), cell.name());

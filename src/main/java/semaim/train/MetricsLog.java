@@ -46,6 +46,35 @@ public final class MetricsLog implements AutoCloseable {
                 StandardOpenOption.APPEND);
     }
 
+    /**
+     * Seconds of training a run's {@code metrics.jsonl} records over all its sessions: {@code elapsed_s} restarts
+     * from 0 when a run resumes, so each session's last value is summed (the time after a session's last line is
+     * not seen). 0 for a missing file.
+     */
+    public static double trainingSeconds(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return 0;
+        }
+        double total = 0, session = 0;
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            JsonObject o;
+            try {
+                o = JsonParser.parseString(line).getAsJsonObject();
+            } catch (RuntimeException damagedLine) {
+                continue;
+            }
+            if (!o.has("elapsed_s")) {
+                continue;   // epoch measurements (k-NN monitor)
+            }
+            double e = o.get("elapsed_s").getAsDouble();
+            if (e < session) {
+                total += session;   // a resumed session starts again from 0
+            }
+            session = e;
+        }
+        return total + session;
+    }
+
     public void write(Map<String, ?> values) throws IOException {
         out.write(GSON.toJson(values));
         out.newLine();
