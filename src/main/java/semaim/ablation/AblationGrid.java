@@ -420,7 +420,9 @@ public final class AblationGrid {
         row.put("target", cell.target());
         row.put("decoder_depth", c.modelConfig(1).decoderDepth());
         row.put("pretrain_steps", pre.steps());
-        row.put("final_loss", pre.lastLoss());
+        // A cell resumed from its last checkpoint trains no step here: its loss is in the log.
+        row.put("final_loss", Double.isNaN(pre.lastLoss()) ? semaim.train.MetricsLog.last(dir.resolve("metrics.jsonl"),
+                "loss") : pre.lastLoss());
         // Over every session of a resumed cell (pre.seconds() is this process's only), for the scratch baseline.
         row.put("pretrain_seconds", Math.max(pre.seconds(), semaim.train.MetricsLog.trainingSeconds(
                 dir.resolve("metrics.jsonl"))));

@@ -285,7 +285,8 @@ public final class PretrainCommand implements Callable<Integer> {
         LOG.info("done: {} steps in {} ({} img/s), loss {} -> {}{}", r.steps(),
                 ConsoleProgress.formatSeconds(r.seconds()), String.format("%.1f", r.imagesPerSecond()),
                 String.format("%.4f", r.firstLoss()), String.format("%.4f", r.lastLoss()),
-                knnTop1 == null ? "" : String.format(", k-NN top-1 %.2f%% (k=%d)", knnTop1, KnnMonitor.K));
+                knnTop1 == null ? "" : String.format(", k-NN top-1 %.2f%% (k=%d, %s features)", knnTop1,
+                        KnnMonitor.K, KnnMonitor.POOL.name().toLowerCase(java.util.Locale.ROOT)));
         if (r.badImages() > 0) {
             LOG.warn("{} undecodable image(s) were skipped", r.badImages());
         }

@@ -199,7 +199,7 @@ final class PretrainOptions {
         LossType loss;
 
         @Option(names = "--target", paramLabel = "KIND", order = 44,
-                description = "What the head predicts: pixel (default), clip, dino or vit (a frozen teacher's tokens, --teacher), ema (a moving average of the student's encoder), hog (histograms of oriented gradients).")
+                description = "What the head predicts: pixel (blurred, normalised patches: the reference and the paper recipe), hog (histograms of oriented gradients: the cpu recipe), clip, dino or vit (a frozen teacher's tokens, --teacher), ema (a moving average of the student's encoder).")
         String kind;
 
         @Option(names = "--teacher", paramLabel = "FILE", order = 45,
@@ -243,7 +243,7 @@ final class PretrainOptions {
     }
 
     static final class OptimOptions {
-        @Option(names = "--epochs", order = 60, description = "Epochs (cpu recipe 10, paper 800).") Integer epochs;
+        @Option(names = "--epochs", order = 60, description = "Epochs (cpu recipe 20, paper 800).") Integer epochs;
         @Option(names = "--batch-size", order = 61, description = "Images per step before accumulation.") Integer batchSize;
         @Option(names = "--accum-steps", order = 62, description = "Gradient accumulation steps.") Integer accumSteps;
         @Option(names = "--blr", order = 63, description = "Base learning rate; lr = blr x batch x accum / 256.") Double blr;

@@ -75,6 +75,24 @@ public final class MetricsLog implements AutoCloseable {
         return total + session;
     }
 
+    /** The last value of {@code key} in {@code file}, or NaN when no line has it (or there is no file). */
+    public static double last(Path file, String key) throws IOException {
+        double v = Double.NaN;
+        if (Files.exists(file)) {
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                try {
+                    JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+                    if (o.has(key)) {
+                        v = o.get(key).getAsDouble();
+                    }
+                } catch (RuntimeException damagedLine) {
+                    // skipped
+                }
+            }
+        }
+        return v;
+    }
+
     public void write(Map<String, ?> values) throws IOException {
         out.write(GSON.toJson(values));
         out.newLine();

@@ -61,7 +61,7 @@ class KnnMonitorTest {
                 .filter(l -> l.contains("\"knn_top1\"")).toList();
         assertEquals(1, knn.size(), "once: " + knn);
         assertTrue(knn.get(0).contains("\"step\":9"), "after the last step, inside epoch 2: " + knn.get(0));
-        assertTrue(o.err().matches("(?s).*done: 9 steps in .*, k-NN top-1 \\d+\\.\\d\\d% \\(k=20\\).*"), o.err());
+        assertTrue(o.err().matches("(?s).*done: 9 steps in .*, k-NN top-1 \\d+\\.\\d\\d% \\(k=20, concat features\\).*"), o.err());
         Cli.Outcome off = Cli.run("pretrain", "--data", data.toString(), "--image-size", "16", "--decoder-depth", "1",
                 "--batch-size", "8", "--max-steps", "2", "--monitor-knn", "0", "--monitor-train", data.toString(),
                 "--monitor-test", data.toString(), "--output", dir.resolve("off").toString());

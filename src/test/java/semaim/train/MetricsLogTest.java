@@ -23,5 +23,8 @@ class MetricsLogTest {
                 "{\"step\":50,\"loss\""));                           // cut by a kill
         assertEquals(18.5, MetricsLog.trainingSeconds(f), 1e-9);
         assertEquals(0, MetricsLog.trainingSeconds(dir.resolve("none.jsonl")));
+        assertEquals(0.7, MetricsLog.last(f, "loss"), 1e-9, "the last whole line's");
+        assertEquals(50.0, MetricsLog.last(f, "knn_top1"), 1e-9);
+        assertEquals(Double.NaN, MetricsLog.last(f, "absent"));
     }
 }
