@@ -25,12 +25,14 @@ import semaim.io.CheckpointFolders;
 import semaim.io.Json;
 import semaim.io.Provenance;
 import semaim.io.SafeTensors;
+import semaim.model.ModelConfig;
 import semaim.model.TeacherFile;
 import semaim.model.VisionTransformer;
 import semaim.target.LossType;
 import semaim.target.TargetConfig;
 import semaim.target.TargetKind;
 import semaim.torch.Torch;
+import semaim.train.MetricsLog;
 import semaim.train.PretrainConfig;
 import semaim.train.Pretrainer;
 import semaim.viz.Charts;
@@ -367,7 +369,7 @@ public final class AblationGrid {
      * Fine-tunes ({@link FineTuner.Options#shortRun}, mean pooling, drop path 0.1) an encoder of {@code mc} that starts from
      * {@code weights}, or from its random initialisation when null.
      */
-    private FineTuner.Result finetune(semaim.model.ModelConfig mc, Map<String, org.bytedeco.pytorch.Tensor> weights,
+    private FineTuner.Result finetune(ModelConfig mc, Map<String, org.bytedeco.pytorch.Tensor> weights,
             int epochs, Path dir, String name, EvalData eval, Reporter reporter) throws IOException {
         Device dev = Torch.device(cells.get(0).config().run().device());
         VisionTransformer ft = new VisionTransformer(mc.withDropPath(0.1), VisionTransformer.Pooling.MEAN,
@@ -421,10 +423,10 @@ public final class AblationGrid {
         row.put("decoder_depth", c.modelConfig(1).decoderDepth());
         row.put("pretrain_steps", pre.steps());
         // A cell resumed from its last checkpoint trains no step here: its loss is in the log.
-        row.put("final_loss", Double.isNaN(pre.lastLoss()) ? semaim.train.MetricsLog.last(dir.resolve("metrics.jsonl"),
+        row.put("final_loss", Double.isNaN(pre.lastLoss()) ? MetricsLog.last(dir.resolve("metrics.jsonl"),
                 "loss") : pre.lastLoss());
         // Over every session of a resumed cell (pre.seconds() is this process's only), for the scratch baseline.
-        row.put("pretrain_seconds", Math.max(pre.seconds(), semaim.train.MetricsLog.trainingSeconds(
+        row.put("pretrain_seconds", Math.max(pre.seconds(), MetricsLog.trainingSeconds(
                 dir.resolve("metrics.jsonl"))));
         probe(row, pool -> {
             VisionTransformer enc = new VisionTransformer(c.modelConfig(channels), pool, 0);

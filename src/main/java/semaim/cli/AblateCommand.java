@@ -1,18 +1,27 @@
 package semaim.cli;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import semaim.ablation.AblationGrid;
 import semaim.eval.EvalData;
+import semaim.io.Json;
 import semaim.io.RunLock;
+import semaim.model.ModelConfig;
+import semaim.model.VisionTransformer;
 import semaim.torch.Torch;
 import semaim.train.Bench;
 import semaim.train.PretrainConfig;
@@ -64,7 +73,7 @@ public final class AblateCommand implements CommandErrors.Command {
 
     @Option(names = "--pools", split = ",", paramLabel = "POOL",
             description = "Features read by k-NN and the linear probe: cls (after the final norm, the reference), mean (patch tokens, then a norm), concat (mean patch tokens of each of the last 4 blocks, standardised and concatenated, as AIM). The first gives the main columns. Default: cls.")
-    List<semaim.model.VisionTransformer.Pooling> pools;
+    List<VisionTransformer.Pooling> pools;
 
     @Option(names = "--baselines", split = ",", paramLabel = "NAME",
             description = "Rows to compare against, evaluated once per seed: random (a randomly initialised encoder of the cells' shape), pixels (raw pixels as features).")
@@ -121,29 +130,29 @@ public final class AblateCommand implements CommandErrors.Command {
             throw new IllegalArgumentException("--budget-minutes must be positive, got " + minutes);
         }
         Path file = output.resolve("budget.json");
-        if (java.nio.file.Files.exists(file)) {
-            com.google.gson.JsonObject saved = com.google.gson.JsonParser.parseString(
-                    java.nio.file.Files.readString(file)).getAsJsonObject();
+        if (Files.exists(file)) {
+            JsonObject saved = JsonParser.parseString(
+                    Files.readString(file)).getAsJsonObject();
             if (saved.get("minutes").getAsDouble() == minutes) {
                 long images = saved.get("images").getAsLong();
                 LOG.info("budget: {} minutes = {} images (timed earlier, {})", minutes, images, file);
                 return images;
             }
         }
-        semaim.model.ModelConfig mc = base.modelConfig(base.data().channels());
+        ModelConfig mc = base.modelConfig(base.data().channels());
         LOG.info("timing the pre-training step to turn {} minutes into images seen ...", minutes);
         Bench.Result r = Bench.run(new Bench.Options(mc, base.target(), base.order().name(), base.optim().batchSize(),
                 3, 10, base.run().precisionAsked(), base.run().device(), base.run().seed()), m -> { });
         long images = Math.max(1, Math.round(minutes * 60 * r.imagesPerSecond()));
-        java.util.Map<String, Object> j = new java.util.LinkedHashMap<>();
+        Map<String, Object> j = new LinkedHashMap<>();
         j.put("minutes", minutes);
         j.put("images", images);
         j.put("images_per_second", r.imagesPerSecond());
         j.put("step_ms_median", r.medianMs());
         j.put("threads", r.threads());
         j.put("precision", r.precision().toString());
-        java.nio.file.Files.createDirectories(output);
-        java.nio.file.Files.writeString(file, semaim.io.Json.toJson(j));
+        Files.createDirectories(output);
+        Files.writeString(file, Json.toJson(j));
         LOG.info("budget: {} minutes = {} images at {} img/s (step {} ms, {} threads, {})", minutes, images,
                 String.format("%.1f", r.imagesPerSecond()), String.format("%.0f", r.medianMs()), r.threads(),
                 r.precision());
