@@ -46,6 +46,9 @@ public final class FinetuneCommand implements CommandErrors.Command {
     @Option(names = "--pool", defaultValue = "MEAN", description = "MEAN (+ fc_norm, reference) or CLS. Default: ${DEFAULT-VALUE}.")
     VisionTransformer.Pooling pool;
     @Option(names = "--workers", defaultValue = "2") int workers;
+    @Option(names = "--probe-epochs", defaultValue = "0", paramLabel = "N", description = "LP-FT: first fit the head as"
+            + " a linear probe on the frozen features for N epochs (0 = the head starts at random, as the reference)."
+            + " Default: ${DEFAULT-VALUE}.") int probeEpochs;
     @Option(names = "--weights-dir", paramLabel = "DIR", description = "Where best/last weights go (default: next to the result file).")
     Path weightsDir;
 
@@ -60,7 +63,7 @@ public final class FinetuneCommand implements CommandErrors.Command {
             model.to(device, false);
             FineTuner.Options o = new FineTuner.Options(epochs, batchSize, blr, minLr,
                     warmupEpochs != null ? warmupEpochs : Math.min(5, epochs / 5.0), weightDecay, layerDecay,
-                    smoothing, mixup, cutmix, mixProb, switchProb, cropScaleMin, randAugment, reprob, options.seed, workers);
+                    smoothing, mixup, cutmix, mixProb, switchProb, cropScaleMin, randAugment, reprob, options.seed, workers, probeEpochs);
             Path dir = weightsDir != null ? weightsDir : Path.of("results", "finetune-weights-"
                     + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
             if (ev.dist.isMain()) {

@@ -25,6 +25,7 @@ import semaim.torch.DataParallel;
 import semaim.torch.Distributed;
 import semaim.torch.Nn;
 import semaim.torch.Optimizers;
+import semaim.torch.Precision;
 import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.util.LrSchedule;
@@ -42,10 +43,10 @@ public final class FineTuner {
     /** Fine-tuning hyper-parameters (reference values in {@link #reference}). */
     public record Options(int epochs, int batchSize, double blr, double minLr, double warmupEpochs, double weightDecay,
             double layerDecay, double smoothing, double mixup, double cutmix, double mixProb, double switchProb,
-            double cropScaleMin, boolean randAugment, double reprob, long seed, int workers) {
+            double cropScaleMin, boolean randAugment, double reprob, long seed, int workers, int probeEpochs) {
         public static Options reference(int epochs, int batchSize) {
             return new Options(epochs, batchSize, 5e-4, 1e-6, Math.min(5, epochs / 5.0), 0.05, 0.65, 0.1, 0.8, 1.0,
-                    1.0, 0.5, 0.08, true, 0.25, 0, 2);
+                    1.0, 0.5, 0.08, true, 0.25, 0, 2, 0);
         }
 
         /**
@@ -58,7 +59,13 @@ public final class FineTuner {
          */
         public static Options shortRun(int epochs, int batchSize) {
             return new Options(epochs, batchSize, 2e-3, 1e-6, Math.min(1, epochs / 5.0), 0.05, 0.75, 0.1, 0, 0,
-                    0, 0.5, 0.5, false, 0, 0, 2);
+                    0, 0.5, 0.5, false, 0, 0, 2, 0);
+        }
+
+        /** The same, the head first fitted as a linear probe for {@code epochs} (LP-FT; 0: the head starts at random). */
+        public Options withProbeEpochs(int epochs) {
+            return new Options(this.epochs, batchSize, blr, minLr, warmupEpochs, weightDecay, layerDecay, smoothing,
+                    mixup, cutmix, mixProb, switchProb, cropScaleMin, randAugment, reprob, seed, workers, epochs);
         }
     }
 
@@ -91,10 +98,11 @@ public final class FineTuner {
     public static Result run(VisionTransformer model, ImageSource train, ImageSource test, Options o, Device device,
             Path outDir, Map<String, String> provenance, Distributed dist, Listener listener) throws IOException {
         if (o.epochs() <= 0 || o.batchSize() <= 0 || !(o.blr() > 0) || !(o.blr() * o.batchSize() / 256 <= Float.MAX_VALUE)
-                || !(o.minLr() >= 0) || !(o.warmupEpochs() >= 0) || o.warmupEpochs() > o.epochs()) {
+                || !(o.minLr() >= 0) || !(o.warmupEpochs() >= 0) || o.warmupEpochs() > o.epochs()
+                || o.probeEpochs() < 0) {
             throw new IllegalArgumentException("fine-tuning needs epochs > 0, batch size > 0, --blr > 0 with a learning"
                     + " rate within float range,"
-                    + " --min-lr >= 0 and warm-up in [0, epochs]; got " + o);
+                    + " --min-lr >= 0, warm-up in [0, epochs] and --probe-epochs >= 0; got " + o);
         }
         int size = model.config().imageSize(), channels = train.channels();
         int classes = (int) model.head.weight().size(0);
@@ -103,6 +111,10 @@ public final class FineTuner {
         LayerDecay.Groups groups = LayerDecay.of(named, model.config().depth(), o.weightDecay(), o.layerDecay());
         int world = dist.worldSize();
         dist.broadcastFromMain(Tensors.list(model.parameters()));
+        EvalTransform evalTransform = EvalTransform.standard(size, channels);
+        if (o.probeEpochs() > 0) {
+            fitHeadAsProbe(model, train, evalTransform, device, o, dist);
+        }
         DataParallel dp = DataParallel.over(dist, new ArrayList<>(named.values()), DataParallel.DEFAULT_BUCKET_MB,
                 /* findUnused: the final norm is unused under mean pooling */ true);
         double lr = o.blr() * o.batchSize() * world / 256.0;
@@ -112,7 +124,6 @@ public final class FineTuner {
                 AugmentConfig.defaultMean(channels), AugmentConfig.defaultStd(channels));
         Mixup mixup = new Mixup(o.mixup(), o.cutmix(), o.mixProb(), o.switchProb(), o.smoothing(), classes);
         RandomErasing erasing = new RandomErasing(o.reprob());
-        EvalTransform evalTransform = EvalTransform.standard(size, channels);
         List<double[]> history = new ArrayList<>();
         double best = -1;
         int bestEpoch = 0;
@@ -174,6 +185,26 @@ public final class FineTuner {
             }
         }
         return new Result(best, bestEpoch, lastAcc[0], lastAcc[1], history, bestFile, lastFile);
+    }
+
+    /**
+     * LP-FT (Kumar et al., 2022): before fine-tuning, the classifier head is set to a linear probe fitted on the frozen
+     * encoder's features of the (unaugmented) training images, {@link LinearProbe#fitFolded} with the probe's settings
+     * ({@link Protocols#linprobe}). A head that starts at random (the reference's N(0, 2e-5)) sends large, random
+     * gradients into the pre-trained encoder during the first epochs, which a short fine-tune never recovers from;
+     * a fitted head starts from what the frozen features already give. Fitted on every rank alike.
+     */
+    private static void fitHeadAsProbe(VisionTransformer model, ImageSource train, EvalTransform transform,
+            Device device, Options o, Distributed dist) throws IOException {
+        Features.Set f = Features.extract(model, train, transform, device, 256, Precision.FP32, dist, n -> { });
+        int classes = (int) model.head.weight().size(0);
+        float[][] wb = LinearProbe.fitFolded(f, classes, o.probeEpochs(), Math.min(256, f.rows()), 0.1, 0,
+                o.seed(), dist);
+        try (Scope scope = Scope.open()) {
+            Tensors.assign(model.head.weight(), Tensors.floats(wb[0], classes, f.dim()).to(device,
+                    torch.ScalarType.Float));                                          // (classes, D)
+            Tensors.assign(model.head.bias(), Tensors.floats(wb[1], classes).to(device, torch.ScalarType.Float));
+        }
     }
 
     /** Top-1 and top-5 accuracy (percent) of {@code model} on {@code test}, eval mode, no gradient. */

@@ -32,6 +32,8 @@ public final class LinearProbe {
     /** Final test accuracy (percent) and the per-epoch history. */
     public record Result(double top1, double top5, List<double[]> history) {}
 
+    private static final double BN_EPS = 1e-6;
+
     static final class Head extends Module {
         final BatchNorm1dImpl bn;
         final LinearImpl linear;
@@ -40,7 +42,7 @@ public final class LinearProbe {
             super("LinearProbeHead");
             BatchNormOptions o = new BatchNormOptions(dim);
             o.affine().put(false);
-            o.eps().put(1e-6);
+            o.eps().put(BN_EPS);
             bn = register_module("bn", new BatchNorm1dImpl(o));
             linear = register_module("linear", Nn.linear(dim, classes));
             Nn.normal(linear.weight(), 0.0, 0.01);
@@ -69,13 +71,47 @@ public final class LinearProbe {
      */
     public static Result train(Features.Set train, Features.Set test, int epochs, int batchSize, double blr,
             double warmupEpochs, long seed, Distributed dist, IntConsumer onEpoch) {
+        List<double[]> history = new ArrayList<>();
+        Head head = optimise(train, test, Math.max(train.classes(), test.classes()), epochs, batchSize, blr,
+                warmupEpochs, seed, dist, history, onEpoch);
+        double[] acc = accuracy(head, test);
+        return new Result(acc[0], acc[1], history);
+    }
+
+    /**
+     * The probe trained as in {@link #train} on {@code train} alone, returned as one linear map: its BatchNorm (running
+     * statistics, eval mode) folded into the linear layer, {@code W' = W / sqrt(var + eps)} per input and
+     * {@code b' = b - W' mean}, so {@code W' x + b'} gives the probe's logits. Row-major {@code {W' (classes x D),
+     * b' (classes)}}: a classifier head's starting point (LP-FT).
+     */
+    public static float[][] fitFolded(Features.Set train, int classes, int epochs, int batchSize, double blr,
+            double warmupEpochs, long seed, Distributed dist) {
+        Head head = optimise(train, null, classes, epochs, batchSize, blr, warmupEpochs, seed, dist,
+                new ArrayList<>(), e -> { });
+        float[] w = Tensors.toFloats(head.linear.weight());                      // (classes, D)
+        float[] b = Tensors.toFloats(head.linear.bias());                        // (classes)
+        float[] mean = Tensors.toFloats(head.bn.running_mean());                 // (D)
+        float[] var = Tensors.toFloats(head.bn.running_var());                   // (D)
+        int d = train.dim();
+        for (int j = 0; j < d; j++) {
+            double inv = 1 / Math.sqrt(var[j] + BN_EPS);
+            for (int c = 0; c < classes; c++) {
+                w[c * d + j] = (float) (w[c * d + j] * inv);
+                b[c] -= (float) (w[c * d + j] * mean[j]);
+            }
+        }
+        return new float[][] {w, b};
+    }
+
+    /** Trains a probe head; {@code test} null: no per-epoch scoring ({@code history} then holds NaN accuracies). */
+    private static Head optimise(Features.Set train, Features.Set test, int classes, int epochs, int batchSize,
+            double blr, double warmupEpochs, long seed, Distributed dist, List<double[]> history, IntConsumer onEpoch) {
         if (epochs <= 0 || batchSize <= 0 || !(blr > 0) || !(blr * batchSize / 256.0 <= Float.MAX_VALUE)
                 || !(warmupEpochs >= 0) || warmupEpochs > epochs) {
             throw new IllegalArgumentException("linear probe needs epochs > 0, batch size > 0, --blr > 0 with a"
                     + " learning rate within float range, and"
                     + " warm-up in [0, epochs]; got " + epochs + ", " + batchSize + ", " + blr + ", " + warmupEpochs);
         }
-        int classes = Math.max(train.classes(), test.classes());
         Torch.manualSeed(seed);
         Head head = new Head(train.dim(), classes);
         int world = dist.worldSize();
@@ -91,7 +127,6 @@ public final class LinearProbe {
                     + batchSize + (world > 1 ? " on each of " + world + " processes" : "") + ")");
         }
         Rng rng = new Rng(seed);
-        List<double[]> history = new ArrayList<>();
         for (int epoch = 0; epoch < epochs; epoch++) {
             int[] order = rng.permutation(train.rows());
             head.train(true);
@@ -121,12 +156,11 @@ public final class LinearProbe {
                 }
             }
             dist.broadcastFromMain(Tensors.list(head.buffers()));   // rank 0's BatchNorm statistics everywhere
-            double[] acc = accuracy(head, test);
+            double[] acc = test == null ? new double[] {Double.NaN, Double.NaN} : accuracy(head, test);
             history.add(new double[] {epoch + 1, lossSum / steps, acc[0], acc[1]});
             onEpoch.accept(epoch + 1);
         }
-        double[] acc = accuracy(head, test);
-        return new Result(acc[0], acc[1], history);
+        return head;
     }
 
     static double[] accuracy(Head head, Features.Set test) {
