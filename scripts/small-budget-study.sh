@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Does pre-training pay at a small budget? Issue 14's study, resumable (re-run the same command to continue):
-#   scripts/small-budget-study.sh [OUT_DIR] [SEEDS] [MINUTES] [TARGET] [POOLS] [FINETUNE_EPOCHS]
+#   scripts/small-budget-study.sh [OUT_DIR] [SEEDS] [MINUTES] [TARGET] [POOLS] [FINETUNE_EPOCHS] [LPFT_EPOCHS]
 # On the embedded Fashion-MNIST subsets (4k / 1k) and on a cluttered set that semaim generates itself (make-clutter:
 # items at random positions and scales on procedural textures, 20k / 5k, 56 px, pre-trained and evaluated at 28 px):
 #   1. SemAIM (semantic order, the cpu recipe, TARGET) per seed, next to a random encoder and raw pixels (k-NN k=20 and a
-#      linear probe on each feature of POOLS), fine-tuned, and fine-tuning from scratch for the same total time;
+#      linear probe on each feature of POOLS), fine-tuned (with a random head, and LP-FT: the head first fitted as a
+#      linear probe), and fine-tuning from scratch for the same total time;
 #   2. on the cluttered set, the stochastic and raster orders at the same budget (k-NN and linear probe).
 # Every cell pre-trains on the images this machine pre-trains in MINUTES wall-clock minutes at the fastest precision
 # it has (--precision auto): the first grid times the step and writes budget.json; the other grids reuse it, so all
@@ -15,6 +16,7 @@
 #   TARGET           pixel, hog, ema (default hog, the cpu recipe's)
 #   POOLS            features for the probes, the first in the main columns (default concat,cls,mean)
 #   FINETUNE_EPOCHS  epochs of the short fine-tune (default 5)
+#   LPFT_EPOCHS      linear-probe epochs that fit the head before the LP-FT fine-tune (default 30; 0 = no LP-FT)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="${1:-results/small-budget}"
@@ -23,6 +25,7 @@ MINUTES="${3:-18.75}"
 TARGET="${4:-hog}"
 POOLS="${5:-concat,cls,mean}"
 FT="${6:-5}"
+LPFT="${7:-30}"
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 SEMAIM="$ROOT/bin/semaim"
@@ -32,7 +35,7 @@ export CI=1
   echo "# small-budget study, $(date -u +%FT%TZ), commit $(git -C "$ROOT" rev-parse --short HEAD)"
   lscpu | grep -E "^Model name|^CPU\(s\)|^Flags" | sed 's/^Flags:\s*/Flags: /' | cut -c1-400
   echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}"
-  echo "seeds $SEEDS, $MINUTES minutes per cell, target $TARGET, pools $POOLS, fine-tuning $FT epochs"
+  echo "seeds $SEEDS, $MINUTES minutes per cell, target $TARGET, pools $POOLS, fine-tuning $FT epochs, LP-FT probe $LPFT epochs"
 } | tee "$OUT/machine.txt"
 
 common=(--target "$TARGET" --targets "$TARGET" --pools "$POOLS" --budget-minutes "$MINUTES" --precision auto)
@@ -47,10 +50,10 @@ clutter=(--data "$OUT/clutter/train-images-idx3-ubyte" --channels 1 --train "$OU
 
 grids() {   # the three grids for the seeds $1 (finished cells are read back, not recomputed)
   "$SEMAIM" ablate --orders semantic "${common[@]}" --seeds "$1" --baselines random,pixels,scratch \
-    --finetune-epochs "$FT" --output "$OUT/fashion" >> "$OUT/fashion.log" 2>&1
+    --finetune-epochs "$FT" --lpft-epochs "$LPFT" --output "$OUT/fashion" >> "$OUT/fashion.log" 2>&1
   share_budget "$OUT/cluttered"
   "$SEMAIM" ablate --orders semantic "${common[@]}" --seeds "$1" "${clutter[@]}" --baselines random,pixels,scratch \
-    --finetune-epochs "$FT" --output "$OUT/cluttered" >> "$OUT/cluttered.log" 2>&1
+    --finetune-epochs "$FT" --lpft-epochs "$LPFT" --output "$OUT/cluttered" >> "$OUT/cluttered.log" 2>&1
   share_budget "$OUT/cluttered-orders"
   "$SEMAIM" ablate --orders stochastic,raster "${common[@]}" --seeds "$1" "${clutter[@]}" \
     --output "$OUT/cluttered-orders" >> "$OUT/cluttered-orders.log" 2>&1

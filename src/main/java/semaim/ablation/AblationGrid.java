@@ -89,6 +89,7 @@ public final class AblationGrid {
     private final List<VisionTransformer.Pooling> pools;
     private final int linprobeEpochs;
     private final int finetuneEpochs;
+    private final int lpftEpochs;
 
     /**
      * The grid over {@code orders x targets x decoderDepths} (a depth of 0 keeps the base's); every cell is
@@ -97,7 +98,7 @@ public final class AblationGrid {
     public AblationGrid(Path output, PretrainConfig base, List<String> orders, List<String> targets,
             List<Integer> decoderDepths, int linprobeEpochs, int finetuneEpochs) {
         this(output, base, orders, targets, decoderDepths, List.of(), List.of(), List.of(), linprobeEpochs,
-                finetuneEpochs);
+                finetuneEpochs, 0);
     }
 
     /**
@@ -105,17 +106,24 @@ public final class AblationGrid {
      * suffix), with {@code baselines} rows ({@link #BASELINES}) evaluated once per seed next to the cells. k-NN and
      * the linear probe read each feature of {@code pools} (empty: CLS only); the first gives the columns
      * {@code knn20_top1} and {@code linprobe_top1}, the others {@code knn20_POOL} and {@code linprobe_POOL}.
+     * {@code lpftEpochs} > 0 adds the column {@code lpft_top1}: the same short fine-tune, its head first fitted as a
+     * linear probe for that many epochs (LP-FT); cells finished without it get it from their last checkpoint.
      */
     public AblationGrid(Path output, PretrainConfig base, List<String> orders, List<String> targets,
             List<Integer> decoderDepths, List<Long> seeds, List<String> baselines, List<VisionTransformer.Pooling> pools,
-            int linprobeEpochs, int finetuneEpochs) {
+            int linprobeEpochs, int finetuneEpochs, int lpftEpochs) {
         this.output = output;
         this.pools = pools.isEmpty() ? List.of(VisionTransformer.Pooling.CLS) : List.copyOf(pools);
         if (baselines.contains("scratch") && finetuneEpochs <= 0) {
             throw new IllegalArgumentException("the scratch baseline compares fine-tuning; set the fine-tuning epochs (--finetune-epochs)");
         }
+        if (lpftEpochs < 0 || lpftEpochs > 0 && finetuneEpochs <= 0) {
+            throw new IllegalArgumentException("LP-FT fits the head for N >= 0 probe epochs before the fine-tune; set"
+                    + " the fine-tuning epochs (--finetune-epochs) too");
+        }
         this.linprobeEpochs = linprobeEpochs;
         this.finetuneEpochs = finetuneEpochs;
+        this.lpftEpochs = lpftEpochs;
         for (String b : baselines) {
             if (!BASELINES.contains(b)) {
                 throw new IllegalArgumentException("unknown baseline '" + b + "'; known: " + String.join(", ",
@@ -295,23 +303,30 @@ public final class AblationGrid {
             throws IOException {
         String name = baselineName("scratch", seed);
         Path dir = output.resolve("cells").resolve(name);
-        Map<String, Object> done = done(dir.resolve("result.json"));
-        if (done != null) {
-            return done;
-        }
         Map<String, Object> ref = rows.stream().filter(r -> r.get("finetune_seconds") != null
                 && ((Number) r.get("seed")).longValue() == seed).findFirst().orElseThrow(() ->
                 new IllegalStateException("the scratch baseline of seed " + seed + " has no fine-tuned cell to match"));
         double pre = ((Number) ref.get("pretrain_seconds")).doubleValue();
         double ft = ((Number) ref.get("finetune_seconds")).doubleValue();
-        int epochs = (int) Math.max(finetuneEpochs, Math.round((pre + ft) / (ft / finetuneEpochs)));
+        // The cell's longer fine-tune (LP-FT adds its probe) counts; an epoch costs what the cell's plain one did.
+        double matched = pre + Math.max(ft, ref.get("lpft_seconds") instanceof Number lp ? lp.doubleValue() : 0);
+        int epochs = (int) Math.max(finetuneEpochs, Math.round(matched / (ft / finetuneEpochs)));
+        Map<String, Object> done = done(dir.resolve("result.json"));
+        int doneEpochs = done == null ? 0 : ((Number) done.get("finetune_epochs")).intValue();
+        if (doneEpochs == epochs) {
+            return done;
+        }
+        if (done != null) {
+            reporter.info(name + " was fine-tuned for " + doneEpochs + " epochs; the time of "
+                    + ref.get("cell") + " is now " + epochs + " epochs: fine-tuning it again");
+        }
         reporter.info("=== baseline: " + name + ", " + epochs + " fine-tuning epochs from scratch = the "
-                + String.format("%.0f", pre + ft) + " s that " + ref.get("cell") + " took");
+                + String.format("%.0f", matched) + " s that " + ref.get("cell") + " took");
         PretrainConfig c = cells.get(0).config();
         int channels = eval.train().channels();
         Torch.manualSeed(seed);
         long start = System.nanoTime();
-        FineTuner.Result r = finetune(c.modelConfig(channels), null, epochs, dir, name, eval, reporter);
+        FineTuner.Result r = finetune(c.modelConfig(channels), null, epochs, 0, dir, name, eval, reporter);
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("cell", name);
         row.put("group", "baseline_scratch");
@@ -321,7 +336,7 @@ public final class AblationGrid {
         row.put("finetune_top1", r.bestTop1());
         row.put("finetune_epochs", epochs);
         row.put("matched_cell", ref.get("cell"));
-        row.put("matched_seconds", pre + ft);
+        row.put("matched_seconds", matched);
         row.put("wall_seconds", (System.nanoTime() - start) / 1e9);
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("result.json"), Json.toJson(row), StandardCharsets.UTF_8);
@@ -367,10 +382,10 @@ public final class AblationGrid {
 
     /**
      * Fine-tunes ({@link FineTuner.Options#shortRun}, mean pooling, drop path 0.1) an encoder of {@code mc} that starts from
-     * {@code weights}, or from its random initialisation when null.
+     * {@code weights}, or from its random initialisation when null; {@code probeEpochs} > 0: LP-FT.
      */
     private FineTuner.Result finetune(ModelConfig mc, Map<String, org.bytedeco.pytorch.Tensor> weights,
-            int epochs, Path dir, String name, EvalData eval, Reporter reporter) throws IOException {
+            int epochs, int probeEpochs, Path dir, String name, EvalData eval, Reporter reporter) throws IOException {
         Device dev = Torch.device(cells.get(0).config().run().device());
         VisionTransformer ft = new VisionTransformer(mc.withDropPath(0.1), VisionTransformer.Pooling.MEAN,
                 Math.max(eval.train().classNames().size(), 2));
@@ -378,7 +393,10 @@ public final class AblationGrid {
             ft.loadEncoder(weights, name);
         }
         ft.to(dev, false);
-        return FineTuner.run(ft, eval.train(), eval.test(), FineTuner.Options.shortRun(epochs, Math.min(64, eval.train().size())), dev, dir,
+        FineTuner.Options o = FineTuner.Options.shortRun(epochs, Math.min(64, eval.train().size()))
+                .withProbeEpochs(probeEpochs);
+        String what = probeEpochs > 0 ? " LP-FT epoch " : " fine-tune epoch ";
+        return FineTuner.run(ft, eval.train(), eval.test(), o, dev, dir,
                 Provenance.of(eval.train().description(), eval.train().size()), new FineTuner.Listener() {
                     @Override
                     public void started(int totalSteps) { }
@@ -388,21 +406,56 @@ public final class AblationGrid {
 
                     @Override
                     public void epoch(int epoch, double top1, double top5, double loss) {
-                        reporter.info(name + " fine-tune epoch " + epoch + ": top-1 "
+                        reporter.info(name + what + epoch + ": top-1 "
                                 + String.format("%.2f", top1) + "%");
                     }
                 });
+    }
+
+    /**
+     * The fine-tuning columns {@code row} lacks: {@code finetune_top1} (the short fine-tune; weights in the cell folder)
+     * and, with LP-FT on, {@code lpft_top1} (weights in {@code lpft/}), each with its seconds.
+     */
+    private void finetuneColumns(Map<String, Object> row, Cell cell, Map<String, org.bytedeco.pytorch.Tensor> weights,
+            Path dir, EvalData eval, Reporter reporter) throws IOException {
+        ModelConfig mc = cell.config().modelConfig(eval.train().channels());
+        if (finetuneEpochs > 0 && !row.containsKey("finetune_top1")) {
+            long ftStart = System.nanoTime();
+            Torch.manualSeed(cell.seed());
+            FineTuner.Result r = finetune(mc, weights, finetuneEpochs, 0, dir, cell.name(), eval, reporter);
+            row.put("finetune_top1", r.bestTop1());
+            row.put("finetune_seconds", (System.nanoTime() - ftStart) / 1e9);
+        }
+        if (lpftEpochs > 0 && !row.containsKey("lpft_top1")) {
+            long ftStart = System.nanoTime();
+            Torch.manualSeed(cell.seed());
+            Path lpftDir = Files.createDirectories(dir.resolve("lpft"));
+            FineTuner.Result r = finetune(mc, weights, finetuneEpochs, lpftEpochs, lpftDir, cell.name(), eval,
+                    reporter);
+            row.put("lpft_top1", r.bestTop1());
+            row.put("lpft_seconds", (System.nanoTime() - ftStart) / 1e9);
+            row.put("lpft_probe_epochs", lpftEpochs);
+        }
     }
 
     private Map<String, Object> runCell(Cell cell, EvalData eval, Reporter reporter) throws IOException {
         Path dir = output.resolve("cells").resolve(cell.name());
         Path resultFile = dir.resolve("result.json");
         Map<String, Object> done = done(resultFile);
-        if (done != null) {
+        if (done != null && (lpftEpochs == 0 || done.containsKey("lpft_top1"))) {
             reporter.info(cell.name() + " is done; skipping");
             return done;
         }
         PretrainConfig c = cell.config();
+        int channels = eval.train().channels();
+        if (done != null) {   // finished before LP-FT was asked for: only that is missing
+            Path last = CheckpointFolders.latestValid(dir.resolve(CheckpointFolders.CHECKPOINTS), reporter::info)
+                    .orElseThrow(() -> new IOException(cell.name() + " has a result but no checkpoint to fine-tune"));
+            finetuneColumns(done, cell, SafeTensors.read(last.resolve(CheckpointFolders.MODEL)).tensors(), dir, eval,
+                    reporter);
+            Files.writeString(resultFile, Json.toJson(done), StandardCharsets.UTF_8);
+            return done;
+        }
         long seed = c.run().seed();
         Optional<Path> resume = CheckpointFolders.latestValid(dir.resolve(CheckpointFolders.CHECKPOINTS),
                 reporter::info);
@@ -413,7 +466,6 @@ public final class AblationGrid {
         }
         Path weightsFile = pre.lastCheckpoint().resolve(CheckpointFolders.MODEL);
         SafeTensors.Contents weights = SafeTensors.read(weightsFile);
-        int channels = eval.train().channels();
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("cell", cell.name());
         row.put("group", cell.group());
@@ -433,14 +485,7 @@ public final class AblationGrid {
             enc.loadEncoder(weights.tensors(), cell.name());
             return enc;
         }, Torch.device(c.run().device()), eval, seed, reporter);
-        if (finetuneEpochs > 0) {
-            long ftStart = System.nanoTime();
-            Torch.manualSeed(seed);
-            FineTuner.Result r = finetune(c.modelConfig(channels), weights.tensors(), finetuneEpochs, dir,
-                    cell.name(), eval, reporter);
-            row.put("finetune_top1", r.bestTop1());
-            row.put("finetune_seconds", (System.nanoTime() - ftStart) / 1e9);
-        }
+        finetuneColumns(row, cell, weights.tensors(), dir, eval, reporter);
         row.put("wall_seconds", (System.nanoTime() - start) / 1e9);
         row.put("checkpoint", pre.lastCheckpoint().toString());
         row.put("checkpoint_sha256", CheckpointFolders.sha256(weightsFile));
@@ -462,6 +507,9 @@ public final class AblationGrid {
         }
         if (finetuneEpochs > 0) {
             cols.add("finetune_top1");
+        }
+        if (lpftEpochs > 0) {
+            cols.add("lpft_top1");
         }
         return cols;
     }
@@ -502,7 +550,7 @@ public final class AblationGrid {
     /** A metric column's name in the chart and the summary: {@code knn20_mean} -> {@code k-NN k=20 (mean)}. */
     static String label(String column) {
         String kind = column.startsWith("knn20_") ? "k-NN k=20" : column.startsWith("linprobe_") ? "linear probe"
-                : column.startsWith("finetune_") ? "fine-tune" : column;
+                : column.startsWith("finetune_") ? "fine-tune" : column.startsWith("lpft_") ? "LP-FT" : column;
         String pool = column.substring(column.indexOf('_') + 1);
         return pool.equals("top1") ? kind : kind + " (" + pool + ")";
     }

@@ -76,7 +76,7 @@ public final class AblateCommand implements CommandErrors.Command {
     List<VisionTransformer.Pooling> pools;
 
     @Option(names = "--baselines", split = ",", paramLabel = "NAME",
-            description = "Rows to compare against, evaluated once per seed: random (a randomly initialised encoder of the cells' shape), pixels (raw pixels as features).")
+            description = "Rows to compare against, evaluated once per seed: random (a randomly initialised encoder of the cells' shape), pixels (raw pixels as features), scratch (fine-tuning from a random initialisation for as long as the seed's first cell pre-trained and fine-tuned; needs --finetune-epochs).")
     List<String> baselines;
 
     @Option(names = "--eval-data", description = "Folder with train/ and val/ for evaluation.") String evalData;
@@ -86,6 +86,9 @@ public final class AblateCommand implements CommandErrors.Command {
     @Option(names = "--test-limit", defaultValue = "0") int testLimit;
     @Option(names = "--linprobe-epochs", defaultValue = "30") int linprobeEpochs;
     @Option(names = "--finetune-epochs", defaultValue = "0", description = "0 = no fine-tuning.") int finetuneEpochs;
+    @Option(names = "--lpft-epochs", defaultValue = "0", paramLabel = "N",
+            description = "Also fine-tune each cell with LP-FT: the head first fitted as a linear probe for N epochs (column lpft_top1; finished cells get it from their last checkpoint). 0 = off. Default: ${DEFAULT-VALUE}.")
+    int lpftEpochs;
 
     @Mixin
     PretrainOptions pretrain;
@@ -111,7 +114,7 @@ public final class AblateCommand implements CommandErrors.Command {
             AblationGrid grid = new AblationGrid(output, base, orders, targets,
                     decoderDepths != null ? decoderDepths : List.of(0), seeds != null ? seeds : List.of(),
                     baselines != null ? baselines : List.of(), pools != null ? pools : List.of(), linprobeEpochs,
-                    finetuneEpochs);
+                    finetuneEpochs, lpftEpochs);
             EvalData eval = EvalData.open(evalData, train, test, base.data().channels(), trainLimit, testLimit);
             try (RunLock lock = RunLock.acquire(output, LOG::warn)) {   // one grid process per folder
                 runGrid(grid, eval);

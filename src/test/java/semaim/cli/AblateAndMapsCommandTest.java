@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.nio.file.attribute.FileTime;
 
 import org.junit.jupiter.api.Test;
@@ -114,6 +115,51 @@ class AblateAndMapsCommandTest {
         String[] cols = random.split("\\|");
         assertTrue(cols[10].trim().matches("\\d+\\.\\d+") && cols[11].trim().matches("\\d+\\.\\d+"),
                 "random encoder scored under the second pool: " + random);
+    }
+
+    /**
+     * LP-FT asked for after a grid finished: the cell gets the column from its checkpoint without pre-training again,
+     * and the scratch baseline is fine-tuned again only when the matched time now gives another number of epochs.
+     */
+    @Test
+    void lpftIsAddedToAFinishedCellAndScratchFollowsTheMatchedTime() throws Exception {
+        Path data = TestData.writeIdx(dir, 48);
+        Path out = dir.resolve("lpft");
+        List<String> args = List.of("ablate", "--orders", "semantic", "--baselines", "scratch", "--finetune-epochs",
+                "1", "--data", data.toString(), "--image-size", "16", "--batch-size", "8", "--budget-images", "24",
+                "--train-limit", "32", "--test-limit", "16", "--linprobe-epochs", "2", "--output", out.toString());
+        assertEquals(ExitCodes.OK, Main.run(args.toArray(String[]::new)));
+        Path cell = out.resolve("cells/semantic_pixel_d6");
+        String log = Files.readString(cell.resolve("metrics.jsonl"));
+        Map<String, Object> before = json(cell.resolve("result.json"));
+        List<String> withLpft = new java.util.ArrayList<>(args);
+        withLpft.addAll(List.of("--lpft-epochs", "2"));
+        assertEquals(ExitCodes.OK, Main.run(withLpft.toArray(String[]::new)));
+        Map<String, Object> after = json(cell.resolve("result.json"));
+        assertEquals(log, Files.readString(cell.resolve("metrics.jsonl")), "not pre-trained again");
+        assertEquals(before.get("knn20_top1"), after.get("knn20_top1"));
+        assertEquals(before.get("finetune_top1"), after.get("finetune_top1"));
+        assertTrue(after.get("lpft_top1") instanceof Number && Files.exists(cell.resolve("lpft/best.safetensors")),
+                after.toString());
+        String header = Files.readString(out.resolve("ablation.md")).lines().findFirst().orElseThrow();
+        assertTrue(header.endsWith("| finetune_top1 | lpft_top1 |"), header);
+
+        // Make the cell's LP-FT two plain epochs longer than the time scratch was matched to: scratch trains again.
+        Path scratch = out.resolve("cells/baseline_scratch/result.json");
+        double ft = ((Number) after.get("finetune_seconds")).doubleValue();
+        int epochs = ((Number) json(scratch).get("finetune_epochs")).intValue();
+        after.put("lpft_seconds", (epochs + 2) * ft - ((Number) after.get("pretrain_seconds")).doubleValue());
+        Files.writeString(cell.resolve("result.json"), new com.google.gson.Gson().toJson(after));
+        assertEquals(ExitCodes.OK, Main.run(withLpft.toArray(String[]::new)));
+        assertEquals(epochs + 2, ((Number) json(scratch).get("finetune_epochs")).intValue());
+
+        assertEquals(ExitCodes.INVALID_CONFIG, Main.run("ablate", "--lpft-epochs", "2", "--output",
+                dir.resolve("bad").toString()), "LP-FT is a fine-tune: it needs --finetune-epochs");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> json(Path file) throws java.io.IOException {
+        return new com.google.gson.Gson().fromJson(Files.readString(file), Map.class);
     }
 
     @Test
