@@ -192,14 +192,15 @@ public final class FineTuner {
      * encoder's features of the (unaugmented) training images, {@link LinearProbe#fitFolded} with the probe's settings
      * ({@link Protocols#linprobe}). A head that starts at random (the reference's N(0, 2e-5)) sends large, random
      * gradients into the pre-trained encoder during the first epochs, which a short fine-tune never recovers from;
-     * a fitted head starts from what the frozen features already give. Fitted on every rank alike.
+     * a fitted head starts from what the frozen features already give. The probe is fitted with the fine-tune's label
+     * smoothing, so its logits are as confident as that loss wants them. Fitted on every rank alike.
      */
     private static void fitHeadAsProbe(VisionTransformer model, ImageSource train, EvalTransform transform,
             Device device, Options o, Distributed dist) throws IOException {
         Features.Set f = Features.extract(model, train, transform, device, 256, Precision.FP32, dist, n -> { });
         int classes = (int) model.head.weight().size(0);
         float[][] wb = LinearProbe.fitFolded(f, classes, o.probeEpochs(), Math.min(256, f.rows()), 0.1, 0,
-                o.seed(), dist);
+                o.smoothing(), o.seed(), dist);
         try (Scope scope = Scope.open()) {
             Tensors.assign(model.head.weight(), Tensors.floats(wb[0], classes, f.dim()).to(device,
                     torch.ScalarType.Float));                                          // (classes, D)

@@ -73,7 +73,7 @@ public final class LinearProbe {
             double warmupEpochs, long seed, Distributed dist, IntConsumer onEpoch) {
         List<double[]> history = new ArrayList<>();
         Head head = optimise(train, test, Math.max(train.classes(), test.classes()), epochs, batchSize, blr,
-                warmupEpochs, seed, dist, history, onEpoch);
+                warmupEpochs, 0.0, seed, dist, history, onEpoch);
         double[] acc = accuracy(head, test);
         return new Result(acc[0], acc[1], history);
     }
@@ -82,11 +82,13 @@ public final class LinearProbe {
      * The probe trained as in {@link #train} on {@code train} alone, returned as one linear map: its BatchNorm (running
      * statistics, eval mode) folded into the linear layer, {@code W' = W / sqrt(var + eps)} per input and
      * {@code b' = b - W' mean}, so {@code W' x + b'} gives the probe's logits. Row-major {@code {W' (classes x D),
-     * b' (classes)}}: a classifier head's starting point (LP-FT).
+     * b' (classes)}}: a classifier head's starting point (LP-FT). {@code smoothing}: label smoothing of the
+     * cross-entropy, which the fine-tune that follows should share: a head fitted without it is over-confident under
+     * the smoothed loss, whose first gradients then shrink the logits through the encoder.
      */
     public static float[][] fitFolded(Features.Set train, int classes, int epochs, int batchSize, double blr,
-            double warmupEpochs, long seed, Distributed dist) {
-        Head head = optimise(train, null, classes, epochs, batchSize, blr, warmupEpochs, seed, dist,
+            double warmupEpochs, double smoothing, long seed, Distributed dist) {
+        Head head = optimise(train, null, classes, epochs, batchSize, blr, warmupEpochs, smoothing, seed, dist,
                 new ArrayList<>(), e -> { });
         float[] w = Tensors.toFloats(head.linear.weight());                      // (classes, D)
         float[] b = Tensors.toFloats(head.linear.bias());                        // (classes)
@@ -105,7 +107,8 @@ public final class LinearProbe {
 
     /** Trains a probe head; {@code test} null: no per-epoch scoring ({@code history} then holds NaN accuracies). */
     private static Head optimise(Features.Set train, Features.Set test, int classes, int epochs, int batchSize,
-            double blr, double warmupEpochs, long seed, Distributed dist, List<double[]> history, IntConsumer onEpoch) {
+            double blr, double warmupEpochs, double smoothing, long seed, Distributed dist, List<double[]> history,
+            IntConsumer onEpoch) {
         if (epochs <= 0 || batchSize <= 0 || !(blr > 0) || !(blr * batchSize / 256.0 <= Float.MAX_VALUE)
                 || !(warmupEpochs >= 0) || warmupEpochs > epochs) {
             throw new IllegalArgumentException("linear probe needs epochs > 0, batch size > 0, --blr > 0 with a"
@@ -143,7 +146,7 @@ public final class LinearProbe {
                 try (Scope scope = Scope.open()) {
                     Tensor logits = head.forward(Tensors.floats(x, batchSize, train.dim()));
                     Tensor loss = Losses.softCrossEntropy(logits,
-                            Tensors.floats(Losses.smoothOneHot(y, classes, 0.0), batchSize, classes));
+                            Tensors.floats(Losses.smoothOneHot(y, classes, smoothing), batchSize, classes));
                     sgd.zero_grad();
                     dp.backward(loss, true);
                     sgd.step();

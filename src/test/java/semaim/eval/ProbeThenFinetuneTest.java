@@ -36,7 +36,7 @@ class ProbeThenFinetuneTest {
         int d = 6, classes = 3;
         Features.Set train = blobs(new Rng(1), 600, d, classes), test = blobs(new Rng(2), 300, d, classes);
         LinearProbe.Result probe = LinearProbe.train(train, test, 8, 64, 0.1, 0, 5, e -> { });
-        float[][] wb = LinearProbe.fitFolded(train, classes, 8, 64, 0.1, 0, 5, Distributed.single());
+        float[][] wb = LinearProbe.fitFolded(train, classes, 8, 64, 0.1, 0, 0.0, 5, Distributed.single());
         int hits = 0;
         for (int i = 0; i < test.rows(); i++) {
             int best = 0;
