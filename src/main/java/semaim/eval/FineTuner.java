@@ -194,8 +194,8 @@ public final class FineTuner {
      * into the pre-trained encoder during the first epochs; a fitted head starts from what the frozen features already
      * give. That helps when they are good and the fine-tune is short (issue 14, 5 epochs on Fashion-MNIST: 69.4% ->
      * 78.3%) and hurts when they are weak and must change (its cluttered set: 62.3% -> 57.9%). The probe is fitted with
-     * the fine-tune's label
-     * smoothing, so its logits are as confident as that loss wants them. Fitted on every rank alike.
+     * the fine-tune's label smoothing, so its logits are as confident as that loss wants them. Fitted on every rank
+     * alike.
      */
     private static void fitHeadAsProbe(VisionTransformer model, ImageSource train, EvalTransform transform,
             Device device, Options o, Distributed dist) throws IOException {
