@@ -90,10 +90,13 @@ public final class LinearProbe {
             double warmupEpochs, double smoothing, long seed, Distributed dist) {
         Head head = optimise(train, null, classes, epochs, batchSize, blr, warmupEpochs, smoothing, seed, dist,
                 new ArrayList<>(), e -> { });
-        float[] w = Tensors.toFloats(head.linear.weight());                      // (classes, D)
-        float[] b = Tensors.toFloats(head.linear.bias());                        // (classes)
-        float[] mean = Tensors.toFloats(head.bn.running_mean());                 // (D)
-        float[] var = Tensors.toFloats(head.bn.running_var());                   // (D)
+        float[] w, b, mean, var;
+        try (Scope scope = Scope.open()) {                                       // toFloats' detached copies
+            w = Tensors.toFloats(head.linear.weight());                          // (classes, D)
+            b = Tensors.toFloats(head.linear.bias());                            // (classes)
+            mean = Tensors.toFloats(head.bn.running_mean());                     // (D)
+            var = Tensors.toFloats(head.bn.running_var());                       // (D)
+        }
         int d = train.dim();
         for (int j = 0; j < d; j++) {
             double inv = 1 / Math.sqrt(var[j] + BN_EPS);
