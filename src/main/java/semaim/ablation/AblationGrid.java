@@ -418,24 +418,26 @@ public final class AblationGrid {
      */
     private void finetuneColumns(Map<String, Object> row, Cell cell, Map<String, org.bytedeco.pytorch.Tensor> weights,
             Path dir, EvalData eval, Reporter reporter) throws IOException {
-        ModelConfig mc = cell.config().modelConfig(eval.train().channels());
         if (finetuneEpochs > 0 && !row.containsKey("finetune_top1")) {
-            long ftStart = System.nanoTime();
-            Torch.manualSeed(cell.seed());
-            FineTuner.Result r = finetune(mc, weights, finetuneEpochs, 0, dir, cell.name(), eval, reporter);
-            row.put("finetune_top1", r.bestTop1());
-            row.put("finetune_seconds", (System.nanoTime() - ftStart) / 1e9);
+            finetuneColumn(row, "finetune", 0, cell, weights, dir, eval, reporter);
         }
         if (lpftEpochs > 0 && !row.containsKey("lpft_top1")) {
-            long ftStart = System.nanoTime();
-            Torch.manualSeed(cell.seed());
-            Path lpftDir = Files.createDirectories(dir.resolve("lpft"));
-            FineTuner.Result r = finetune(mc, weights, finetuneEpochs, lpftEpochs, lpftDir, cell.name(), eval,
+            finetuneColumn(row, "lpft", lpftEpochs, cell, weights, Files.createDirectories(dir.resolve("lpft")), eval,
                     reporter);
-            row.put("lpft_top1", r.bestTop1());
-            row.put("lpft_seconds", (System.nanoTime() - ftStart) / 1e9);
             row.put("lpft_probe_epochs", lpftEpochs);
         }
+    }
+
+    /** {@code PREFIX_top1} and {@code PREFIX_seconds}: the cell's short fine-tune, LP-FT when probeEpochs > 0. */
+    private void finetuneColumn(Map<String, Object> row, String prefix, int probeEpochs, Cell cell,
+            Map<String, org.bytedeco.pytorch.Tensor> weights, Path dir, EvalData eval, Reporter reporter)
+            throws IOException {
+        long start = System.nanoTime();
+        Torch.manualSeed(cell.seed());
+        FineTuner.Result r = finetune(cell.config().modelConfig(eval.train().channels()), weights, finetuneEpochs,
+                probeEpochs, dir, cell.name(), eval, reporter);
+        row.put(prefix + "_top1", r.bestTop1());
+        row.put(prefix + "_seconds", (System.nanoTime() - start) / 1e9);
     }
 
     private Map<String, Object> runCell(Cell cell, EvalData eval, Reporter reporter) throws IOException {
