@@ -9,7 +9,6 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import com.google.gson.Gson;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -75,13 +74,8 @@ public final class BenchCommand implements CommandErrors.Command {
                 Torch.setThreads(threads);
             }
             ModelConfig m = ModelConfig.preset(model).withInChannels(channels).withHeadType(head)
-                    .withShape(or(patchSize), or(width), or(depth), or(heads));
-            if (imageSize != null) {
-                m = m.withImageSize(imageSize);
-            }
-            if (decoderDepth != null) {
-                m = m.withDecoderDepth(decoderDepth);
-            }
+                    .withOverrides(or(imageSize), or(patchSize), or(width), or(depth), or(heads), or(decoderDepth));
+            m.gridWarning(ModelConfig.preset(model)).ifPresent(LOG::warn);
             TargetConfig target = new TargetConfig(blurKernel, 1.0, true, LossType.L2);
             Bench.Options o = new Bench.Options(m, target, order, batchSize, warmup, steps, Precision.parse(precision),
                     device, seed);
@@ -96,7 +90,7 @@ public final class BenchCommand implements CommandErrors.Command {
             if (!dist.isMain()) {
                 return ExitCodes.OK;
             }
-            String json = new Gson().toJson(r.json());
+            String json = semaim.io.Json.gson(false).toJson(r.json());
             System.out.println(json);
             if (output != null) {
                 Files.writeString(output, json + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.concurrent.Callable;
 
 import semaim.data.DataException;
+import semaim.io.DamagedWeightsException;
 import semaim.io.RunLock;
 import semaim.torch.Distributed;
 import semaim.torch.NativeLibraryException;
@@ -27,7 +28,7 @@ final class CommandErrors {
             return body.run();
         } catch (DataException e) {
             return fail(command, ExitCodes.DATA, e);
-        } catch (ResumeException e) {
+        } catch (ResumeException | DamagedWeightsException e) {
             return fail(command, ExitCodes.RESUME, e);
         } catch (TrainingException e) {
             return fail(command, ExitCodes.TRAINING, e);

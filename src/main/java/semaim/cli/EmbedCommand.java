@@ -78,6 +78,10 @@ public final class EmbedCommand implements CommandErrors.Command {
     @Option(names = "--precision", defaultValue = "fp32", description = "fp32, bf16, fp16 or auto. Default: ${DEFAULT-VALUE}.") String precision;
     @Option(names = "--seed", defaultValue = "0", description = "Seed of a random encoder.") long seed;
 
+    @Option(names = "--overwrite",
+            description = "Start over, discarding an unfinished FILE.part that another encoder, pooling, image list or transform began.")
+    boolean overwrite;
+
     @Override
     public Integer call() {
         return CommandErrors.guard("embed", this::execute);
@@ -94,17 +98,20 @@ public final class EmbedCommand implements CommandErrors.Command {
         Precision p = Precision.parse(precision).resolve(dev);
         VisionTransformer encoder;
         String source;
+        String encoderId;   // what the rows depend on: the weights' SHA-256, or the random encoder's seed
         if (checkpoint != null) {
             EncoderCheckpoint ck = EncoderCheckpoint.open(checkpoint);
             encoder = new VisionTransformer(ck.modelConfig(), VisionTransformer.Pooling.CLS, 0);
             encoder.loadEncoder(ck.weights(), ck.file().toString());
             source = ck.file() + " (sha256 " + ck.sha256() + ")";
+            encoderId = "sha256 " + ck.sha256();
             channels = ck.channels();
         } else {
             Torch.manualSeed(seed);
             encoder = new VisionTransformer(ModelConfig.preset(model).withInChannels(channels),
                     VisionTransformer.Pooling.CLS, 0);
             source = "random " + model + " (seed " + seed + ")";
+            encoderId = source;
         }
         encoder.moveTo(dev);
         encoder.eval();
@@ -116,24 +123,20 @@ public final class EmbedCommand implements CommandErrors.Command {
         meta.put("encoder", source);
         meta.put("images", images.description());
         meta.put("pool", pool.name().toLowerCase(java.util.Locale.ROOT));
-        Files.createDirectories(output.toAbsolutePath().getParent());
         Path part = output.resolveSibling(output.getFileName() + ".part");
         Path csvPart = csv.resolveSibling(csv.getFileName() + ".part");
-        List<String> csvLines = Files.exists(csvPart) ? Files.readAllLines(csvPart, StandardCharsets.UTF_8)
-                : List.of();
-        long csvRows = Math.max(0, csvLines.size() - 1);
-        int done;
-        try (ArrayFile first = ArrayFile.open(part, shape, meta, Math.min(csvRows, n))) {
-            done = (int) first.rows();
-        }
-        List<String> keep = new ArrayList<>(csvLines.subList(0, csvLines.isEmpty() ? 0 : done + 1));
-        if (keep.isEmpty()) {
-            keep.add("index,file,label,class");
-        }
-        Files.write(csvPart, keep, StandardCharsets.UTF_8);
-        if (done > 0) {
-            LOG.info("continuing {} after {} of {} images", part, done, n);
-        }
+        Path record = output.resolveSibling(output.getFileName() + ".part.json");
+        Map<String, String> producer = new LinkedHashMap<>();
+        producer.put("encoder", encoderId);
+        producer.put("pool", meta.get("pool"));
+        producer.put("images", images.description());
+        producer.put("image_list_sha256", imageListSha256(images));
+        producer.put("transform", "resize to " + s + " px, " + c + " channel(s), default mean/std");
+        producer.put("precision", p.toString());
+        producer.put("batch_size", Integer.toString(batchSize));   // the batch's make-up moves the last bits
+        producer.put("shape", java.util.Arrays.toString(shape));
+        claimPart(part, csvPart, record, producer);
+        int done = rowsToKeep(part, csvPart, shape, meta, n);
         EvalTransform transform = EvalTransform.standard(s, c);
         try (ArrayFile out = ArrayFile.open(part, shape, meta, done);
                 BufferedWriter index = Files.newBufferedWriter(csvPart, StandardCharsets.UTF_8,
@@ -178,9 +181,87 @@ public final class EmbedCommand implements CommandErrors.Command {
         }
         Files.move(part, output, StandardCopyOption.REPLACE_EXISTING);
         Files.move(csvPart, csv, StandardCopyOption.REPLACE_EXISTING);
+        Files.deleteIfExists(record);
         LOG.info("wrote {} embeddings of shape {} to {} (index {})", n,
                 java.util.Arrays.toString(java.util.Arrays.copyOfRange(shape, 1, shape.length)), output, csv);
         return ExitCodes.OK;
+    }
+
+    /**
+     * Makes {@code part} this command's: a partial output continues only when the record beside it says the same
+     * encoder (its SHA-256), pooling, image list, transform and precision produced it; otherwise rows from two
+     * encoders would end up in one file. With --overwrite, or when there is no partial output, the record is
+     * (re)written before the first row.
+     */
+    private void claimPart(Path part, Path csvPart, Path record, Map<String, String> producer) throws IOException {
+        Path folder = output.toAbsolutePath().getParent();
+        Files.createDirectories(folder);
+        if (Files.exists(part) && !overwrite) {
+            String diff = "it has no record of what produced it (" + record.getFileName() + ")";
+            if (Files.isRegularFile(record)) {
+                Map<?, ?> was = semaim.io.Json.fromJson(Files.readString(record, StandardCharsets.UTF_8), Map.class);
+                List<String> changed = new ArrayList<>();
+                producer.forEach((k, v) -> {
+                    if (was == null || !v.equals(was.get(k))) {
+                        changed.add(k + " " + (was == null ? null : was.get(k)) + " -> " + v);
+                    }
+                });
+                if (changed.isEmpty()) {
+                    return;   // the same command: continue after its last complete row
+                }
+                diff = "it was started with another " + String.join("; ", changed);
+            }
+            throw new IllegalArgumentException("cannot continue " + part + ": " + diff + ". Run with --overwrite to"
+                    + " start over (or delete " + part.getFileName() + ", " + csvPart.getFileName() + " and "
+                    + record.getFileName() + ")");
+        }
+        try {
+            Files.deleteIfExists(part);
+            Files.deleteIfExists(csvPart);
+            Files.writeString(record, semaim.io.Json.toJson(producer), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            // e.g. /proc/x.npy: the folder exists, but no file can be made in it ("x.npy.part does not exist")
+            throw new IOException("cannot write into the folder " + folder + " (" + IoMessages.describe(e)
+                    + "): choose another --output", e);
+        }
+    }
+
+    /**
+     * How many rows of an unfinished output to keep: the complete rows present in both FILE.part and its CSV, down
+     * to a whole number of batches, so that the rows computed next come in the same batches as in a run that never
+     * stopped (and the file is byte-identical to one). The CSV is cut to match.
+     */
+    private int rowsToKeep(Path part, Path csvPart, long[] shape, Map<String, String> meta, int n)
+            throws IOException {
+        List<String> csvLines = Files.exists(csvPart) ? Files.readAllLines(csvPart, StandardCharsets.UTF_8)
+                : List.of();
+        long csvRows = Math.max(0, csvLines.size() - 1);
+        int done;
+        try (ArrayFile first = ArrayFile.open(part, shape, meta, Math.min(csvRows, n))) {
+            done = (int) first.rows() / batchSize * batchSize;
+        }
+        List<String> keep = new ArrayList<>(csvLines.subList(0, csvLines.isEmpty() ? 0 : done + 1));
+        if (keep.isEmpty()) {
+            keep.add("index,file,label,class");
+        }
+        Files.write(csvPart, keep, StandardCharsets.UTF_8);
+        if (done > 0) {
+            LOG.info("continuing {} after {} of {} images", part, done, n);
+        }
+        return done;
+    }
+
+    /** SHA-256 of the image list (each image's name, in order): which images the rows are of. */
+    private static String imageListSha256(ImageSource images) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            for (int i = 0; i < images.size(); i++) {
+                md.update((images.describe(i) + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static Path csvOf(Path out) {

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import semaim.eval.EncoderCheckpoint;
+import semaim.io.CheckpointFolders;
 import semaim.io.SafeTensors;
 import semaim.model.ModelConfig;
 import semaim.torch.Torch;
@@ -64,6 +65,7 @@ public final class ExportCommand implements CommandErrors.Command {
             Path parent = output.toAbsolutePath().getParent();
             Files.createDirectories(parent);
             SafeTensors.write(output, encoder, meta);
+            CheckpointFolders.writeChecksum(output);   // --teacher and every reader check it
             LOG.info("wrote {} encoder tensors ({} px, patch {}, width {}, depth {}, {} heads) to {}", encoder.size(),
                     m.imageSize(), m.patchSize(), m.width(), m.depth(), m.heads(), output);
             return ExitCodes.OK;

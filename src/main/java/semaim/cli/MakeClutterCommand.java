@@ -15,7 +15,7 @@ import semaim.data.ImageSource;
 /** {@code semaim make-clutter}: Fashion-MNIST items at random positions and scales on textured backgrounds. */
 @Command(name = "make-clutter", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Write a cluttered classification set (IDX, greyscale): each image one Fashion-MNIST item,"
-                + " scaled to 40-80% of the side, at a random position on a procedural texture or (with"
+                + " scaled to 40-80%% of the side, at a random position on a procedural texture or (with"
                 + " --backgrounds) a grey crop of a photo; the label is the item's class. train-* from the training"
                 + " items, test-* from the held-out items."},
         footer = {"", "Example: semaim make-clutter --output clutter/ && semaim pretrain --data clutter/train-images-idx3-ubyte"

@@ -76,9 +76,20 @@ public final class PretrainCommand implements Callable<Integer> {
             description = "Start afresh in an --output folder that already holds a run: its config, metrics, checkpoints, maps, report and eval results are deleted first.")
     boolean overwrite;
 
+    /** Counted down once the command's last line, an error's included, is printed: the shutdown hook waits on it. */
+    private final CountDownLatch finished = new CountDownLatch(1);
+    /** Set once the first step may run: before it, a stop has nothing to save. */
+    private final AtomicBoolean training = new AtomicBoolean();
+
     @Override
     public Integer call() {
-        return CommandErrors.guard("pretrain", this::execute);
+        try {
+            return CommandErrors.guard("pretrain", this::execute);
+        } finally {
+            // After the error line too: on SIGTERM the JVM exits as soon as the hook returns, and an error printed
+            // later (a peer gone while every rank was to stop together) was lost.
+            finished.countDown();
+        }
     }
 
     private int execute() throws IOException, ResumeException {
@@ -99,7 +110,17 @@ public final class PretrainCommand implements Callable<Integer> {
         // Rank 0 owns the run folder; the other ranks of a multi-process run only read from it.
         try (RunLock lock = env.isMain() ? RunLock.acquire(out, LOG::warn) : null) {
             Path resumeFolder = null;
-            if (resume == null) {
+            if (resume != null && resume.equals("auto") && failedStart(out)) {
+                // Nothing to resume: the last start failed (or was killed) before its first checkpoint. Start it
+                // again with the configuration it recorded, as the same command without --resume would.
+                cfg = options.over(savedConfig(out));
+                validate(cfg);
+                LOG.warn("{} holds no checkpoint, only what a start that ended before its first checkpoint left:"
+                        + " starting afresh", out);
+                if (env.isMain()) {
+                    clearFailedStart(out, true);   // config.json stays for the other ranks to read; it is rewritten
+                }
+            } else if (resume == null) {
                 if (env.isMain()) {
                     prepareFreshFolder(out);
                 }
@@ -162,6 +183,7 @@ public final class PretrainCommand implements Callable<Integer> {
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", problems));
         }
+        cfg.warnings().forEach(LOG::warn);
         String data = cfg.data().path();
         if (data != null && !data.isBlank() && !Files.exists(Path.of(data))) {
             throw new DataException("data path " + data + " does not exist");
@@ -172,14 +194,76 @@ public final class PretrainCommand implements Callable<Integer> {
         }
     }
 
-    /** A fresh run needs an empty folder, or --overwrite to clear the run that is there. */
-    private void prepareFreshFolder(Path out) throws IOException {
+    /** The names in a run folder, its lock aside. */
+    private static List<String> entries(Path out) throws IOException {
         List<String> present = new ArrayList<>();
-        try (var entries = Files.list(out)) {
-            entries.map(p -> p.getFileName().toString()).filter(n -> !n.equals(RunLock.FILE)).sorted()
-                    .forEach(present::add);
+        if (Files.isDirectory(out)) {
+            try (var entries = Files.list(out)) {
+                entries.map(p -> p.getFileName().toString()).filter(n -> !n.equals(RunLock.FILE)).sorted()
+                        .forEach(present::add);
+            }
         }
+        return present;
+    }
+
+    /**
+     * Whether {@code out} holds only what a start that never wrote a checkpoint leaves (config.json, metrics.jsonl,
+     * maps, half-written {@code .step-*.tmp-*} folders): a data error in the first batch, a batch too large for
+     * memory, a kill during the first checkpoint. Nothing there can be resumed, so it must not block a retry.
+     */
+    private static boolean failedStart(Path out) throws IOException {
+        List<String> present = entries(out);
+        return !present.isEmpty() && CheckpointFolders.RUN_ARTEFACTS.containsAll(present)
+                && CheckpointFolders.list(out.resolve(CheckpointFolders.CHECKPOINTS)).isEmpty();
+    }
+
+    /** Removes the leftovers of a start that wrote no checkpoint, saying which. */
+    private static void clearFailedStart(Path out, boolean keepConfig) throws IOException {
+        List<String> removed = new ArrayList<>();
+        for (String artefact : entries(out)) {
+            if (!(keepConfig && artefact.equals("config.json"))) {
+                Path p = out.resolve(artefact);
+                if (Files.isDirectory(p)) {   // name what was inside (a half-written checkpoint)
+                    try (var inside = Files.list(p)) {
+                        inside.forEach(f -> removed.add(artefact + "/" + f.getFileName()));
+                    }
+                } else {
+                    removed.add(artefact);
+                }
+                CheckpointFolders.deleteTree(p);
+            }
+        }
+        if (!removed.isEmpty()) {
+            LOG.warn("removed what an earlier start that wrote no checkpoint left in {}: {}", out,
+                    String.join(", ", removed));
+        }
+    }
+
+    /** The configuration a failed start recorded in config.json, or the recipe's when it left none readable. */
+    private PretrainConfig savedConfig(Path out) {
+        Path saved = out.resolve("config.json");
+        try {
+            return PretrainConfig.fromJson(Files.readString(saved, java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException | RuntimeException unreadable) {
+            if (Files.exists(saved)) {
+                LOG.warn("{} is unreadable ({}); starting from the {} recipe and the options given", saved,
+                        unreadable.getMessage(), recipe);
+            }
+            return PretrainConfig.recipe(recipe);
+        }
+    }
+
+    /**
+     * A fresh run needs an empty folder, or --overwrite to clear the run that is there. The leftovers of a start
+     * that wrote no checkpoint are cleared with a warning.
+     */
+    private void prepareFreshFolder(Path out) throws IOException {
+        List<String> present = entries(out);
         if (present.isEmpty()) {
+            return;
+        }
+        if (failedStart(out)) {
+            clearFailedStart(out, false);
             return;
         }
         if (!overwrite) {
@@ -197,10 +281,10 @@ public final class PretrainCommand implements Callable<Integer> {
 
     private int train(PretrainConfig cfg, Path out, Path resumeFolder, DistEnv env) throws IOException {
         AtomicBoolean stop = new AtomicBoolean();
-        CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             stop.set(true);
-            System.err.println("\nsemaim: stopping after the current step and saving a checkpoint...");
+            System.err.println(training.get() ? "\nsemaim: stopping after the current step and saving a checkpoint..."
+                    : "\nsemaim: stopping (no step has run yet: nothing to save)");
             try {
                 finished.await(5, TimeUnit.MINUTES);
             } catch (InterruptedException e) {
@@ -219,12 +303,21 @@ public final class PretrainCommand implements Callable<Integer> {
                 if (dist.isMain() && every > 0) {
                     listener = monitor = new KnnMonitor(listener, monitorData(cfg), every);
                 }
+                training.set(true);
                 r = new Pretrainer(cfg, out, resumeFolder, dist, distOptions.bucketMb).run(stop::get, listener);
             } catch (RuntimeException | IOException | Error e) {
                 dist.publishFailure(e.getMessage() == null ? e.toString() : e.getMessage());
+                if (stop.get() && e instanceof Distributed.PeerFailureException) {
+                    throw new Distributed.PeerFailureException(e.getMessage() + "; no checkpoint was saved on"
+                            + " stopping (that needs every rank)" + lastCheckpointNote(out), e);
+                }
                 throw e;
             }
-            if (dist.isMain()) {
+            if (dist.isMain() && r.alreadyFinished()) {
+                LOG.info("{} is already finished: it trained all {} of its steps ({}); nothing was changed. To train"
+                        + " further, raise --max-steps if a limit ended it, or start a new run.", out, r.totalSteps(),
+                        r.lastCheckpoint());
+            } else if (dist.isMain()) {
                 report(r, out, dist.worldSize(), monitor == null ? null : monitor.lastTop1());
             }
             dist.close();
@@ -235,7 +328,16 @@ public final class PretrainCommand implements Callable<Integer> {
             } catch (IllegalStateException shuttingDown) {
                 // the JVM is exiting (Ctrl-C or SIGTERM): the hook is running and waits for the latch below
             }
-            finished.countDown();   // after the last line is printed, so a stopped run always says how to continue
+        }
+    }
+
+    /** "; the last checkpoint X is intact", or nothing when there is none. */
+    private static String lastCheckpointNote(Path out) {
+        try {
+            return CheckpointFolders.list(out.resolve(CheckpointFolders.CHECKPOINTS)).stream().findFirst()
+                    .map(p -> "; the last checkpoint, " + p + ", is intact").orElse("");
+        } catch (IOException | RuntimeException e) {
+            return "";
         }
     }
 

@@ -24,9 +24,12 @@ import semaim.train.PretrainConfig;
  * {@code pretrain} and {@code ablate}.
  */
 final class PretrainOptions {
-    /** Options that may change when a run resumes: they decide how it runs, not what it computes. */
+    /**
+     * Options that may change when a run resumes: they decide how it runs, not what it computes
+     * ({@code --skip-bad-images} changes no number on a clean data set, and is what a data error suggests).
+     */
     static final Set<String> RUNTIME = Set.of("--workers", "--prefetch", "--max-steps", "--device",
-            "--checkpoint-every", "--keep-last", "--log-every", "--precision");
+            "--checkpoint-every", "--keep-last", "--log-every", "--precision", "--skip-bad-images");
 
     @ArgGroup(validate = false, heading = "%nData:%n", order = 1)
     DataOptions data = new DataOptions();

@@ -61,6 +61,7 @@ public final class SegmentCommand implements CommandErrors.Command {
     @Option(names = "--weight-decay", defaultValue = "0.05") double weightDecay;
     @Option(names = "--layer-decay", defaultValue = "0.65", description = "Decoder head: layer-wise lr decay of the encoder. Default: ${DEFAULT-VALUE}.") double layerDecay;
     @Option(names = "--warmup-epochs", defaultValue = "1") double warmupEpochs;
+    @Option(names = "--resize-masks", description = "Resize a mask whose size differs from its image's (nearest neighbour) instead of stopping.") boolean resizeMasks;
     @Option(names = "--train-limit", defaultValue = "0") int trainLimit;
     @Option(names = "--val-limit", defaultValue = "0") int valLimit;
     @Option(names = "--device", defaultValue = "cpu") String device;
@@ -97,10 +98,7 @@ public final class SegmentCommand implements CommandErrors.Command {
             enc.to(dev, false);
             SegmentationSet train = SegmentationSet.open(data, "training", channels, trainLimit);
             SegmentationSet val = SegmentationSet.open(data, "validation", channels, valLimit);
-            int k = classes != null ? classes : train.maxLabel();
-            if (k < 2) {
-                throw new IllegalArgumentException("the training masks hold " + k + " class(es); need at least 2");
-            }
+            int k = classes(train.scanMasks(resizeMasks), val.scanMasks(resizeMasks));
             LOG.info("train: {}; validation: {}; {} classes; head {}", train.description(), val.description(), k, head);
             Segmentation.Result r;
             try (Bar bar = new Bar("segment", epochs)) {
@@ -149,6 +147,26 @@ public final class SegmentCommand implements CommandErrors.Command {
             LOG.info("result: {} (masks: {})", out, figure);
             return ExitCodes.OK;
         });
+    }
+
+    /**
+     * K: --classes, or the largest class id of the training masks. A mask of either split holding a larger id is a
+     * data error naming it: its pixels would otherwise drop out of the training loss or the score without a word.
+     */
+    private int classes(SegmentationSet.Labels train, SegmentationSet.Labels val) throws semaim.data.DataException {
+        int k = classes != null ? classes : train.max();
+        if (k < 2) {
+            throw new IllegalArgumentException("the training masks hold " + k + " class(es); need at least 2");
+        }
+        String bound = classes != null ? "--classes is " + k : "the training masks hold classes 1-" + k
+                + " (set --classes to cover both splits)";
+        for (SegmentationSet.Labels l : List.of(train, val)) {
+            if (l.max() > k) {
+                throw new semaim.data.DataException("mask " + l.maskWithMax() + " has class " + l.max() + " but "
+                        + bound);
+            }
+        }
+        return k;
     }
 
     /** Input, true mask and predicted mask of the first held-out images, one row each. */

@@ -10,7 +10,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import semaim.util.Rng;
@@ -42,7 +41,8 @@ public final class BatchLoader implements AutoCloseable {
     private final boolean skipBadImages;
     private final Consumer<String> warn;
     private final ExecutorService workers;
-    private final AtomicInteger badImages = new AtomicInteger();
+    /** The undecodable images met so far, each once however often an epoch draws it. */
+    private final Set<Integer> badImages = ConcurrentHashMap.newKeySet();
     private final Set<Integer> reported = ConcurrentHashMap.newKeySet();
 
     /** One batch: normalised images (B*C*S*S values, CHW per image), labels (-1 if none), source indices. */
@@ -62,11 +62,7 @@ public final class BatchLoader implements AutoCloseable {
         if (worldSize < 1 || rank < 0 || rank >= worldSize) {
             throw new IllegalArgumentException("rank " + rank + " is not in [0, " + worldSize + ")");
         }
-        if (source.size() < (long) batchSize * worldSize) {
-            throw new IllegalArgumentException("the dataset has " + source.size() + " images, fewer than one batch of "
-                    + batchSize + (worldSize > 1 ? " on each of " + worldSize + " processes" : "")
-                    + " (lower --batch-size)");
-        }
+        batchesPerEpoch(source.size(), batchSize, worldSize);   // at least one
         this.rank = rank;
         this.worldSize = worldSize;
         if (source.channels() != augmentation.config().channels()) {
@@ -90,16 +86,26 @@ public final class BatchLoader implements AutoCloseable {
 
     /** Full global batches per epoch (drop last): each rank gets this many batches of {@code batchSize}. */
     public int batchesPerEpoch() {
-        return source.size() / (batchSize * worldSize);
+        return batchesPerEpoch(source.size(), batchSize, worldSize);
+    }
+
+    /** Full global batches per epoch of {@code size} images in batches of {@code batchSize} per rank. */
+    public static int batchesPerEpoch(int size, int batchSize, int worldSize) {
+        if (size < (long) batchSize * worldSize) {
+            throw new IllegalArgumentException("the dataset has " + size + " images, fewer than one batch of "
+                    + batchSize + (worldSize > 1 ? " on each of " + worldSize + " processes" : "")
+                    + " (lower --batch-size)");
+        }
+        return size / (batchSize * worldSize);
     }
 
     public int batchSize() {
         return batchSize;
     }
 
-    /** Number of undecodable images skipped so far (each counted every time it is met). */
+    /** Number of distinct undecodable images skipped so far (a file met in several epochs counts once). */
     public int badImages() {
-        return badImages.get();
+        return badImages.size();
     }
 
     /** The epoch's order of source indices: a Fisher-Yates shuffle seeded by (seed, epoch). */
@@ -188,7 +194,7 @@ public final class BatchLoader implements AutoCloseable {
                     if (!skipBadImages) {
                         throw new DataException(e.getMessage() + " (pass --skip-bad-images to skip such files)", e);
                     }
-                    badImages.incrementAndGet();
+                    badImages.add(index);
                     if (reported.add(index)) {
                         warn.accept("skipping undecodable image: " + e.getMessage());
                     }

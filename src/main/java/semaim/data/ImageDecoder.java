@@ -37,6 +37,27 @@ public final class ImageDecoder {
         return decode(file, channels, DEFAULT_MAX_PIXELS);
     }
 
+    /** Width and height of {@code file} from its header, nothing decoded; unreadable is a {@link DataException}. */
+    public static int[] size(Path file) throws IOException {
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                throw new DataException("cannot decode image " + file + ": not a supported image format");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                return new int[] {reader.getWidth(0), reader.getHeight(0)};
+            } finally {
+                reader.dispose();
+            }
+        } catch (DataException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new DataException("cannot decode image " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Decodes {@code file}; an unreadable, unsupported or oversized file is a {@link DataException}. */
     public static DecodedImage decode(Path file, int channels, long maxPixels) throws IOException {
         BufferedImage img;

@@ -81,10 +81,7 @@ public final class SegmentationSet {
 
     /** Mask {@code i} resized (nearest) to {@code size} x {@code size}: class ids, 0 = ignore. */
     public int[] mask(int i, int size) throws IOException {
-        BufferedImage m = ImageIO.read(masks.get(i).toFile());
-        if (m == null) {
-            throw new DataException("cannot decode mask " + masks.get(i));
-        }
+        BufferedImage m = readMask(i);
         Raster r = m.getRaster();
         int w = m.getWidth(), h = m.getHeight();
         int[] out = new int[size * size];
@@ -98,15 +95,57 @@ public final class SegmentationSet {
         return out;
     }
 
-    /** The largest class id in the masks (one pass over them). */
-    public int maxLabel() throws IOException {
+    /** The largest class id of a split's masks, and the first mask that holds it. */
+    public record Labels(int max, Path maskWithMax) {}
+
+    /**
+     * One pass over every mask at its full resolution: each must have its image's size (a mask of another size is
+     * a data error naming both files, unless {@code resizeMasks}: it is then resized by nearest neighbour, as every
+     * mask is to the model's input); returns the largest class id and where it occurs.
+     */
+    public Labels scanMasks(boolean resizeMasks) throws IOException {
         int max = 0;
+        Path where = null;
         for (int i = 0; i < masks.size(); i++) {
-            for (int v : mask(i, 32)) {
-                max = Math.max(max, v);
+            BufferedImage m = readMask(i);
+            if (!resizeMasks) {
+                int[] img = ImageDecoder.size(images.get(i));
+                if (img[0] != m.getWidth() || img[1] != m.getHeight()) {
+                    throw new DataException("mask " + masks.get(i) + " is " + m.getWidth() + "x" + m.getHeight()
+                            + " but its image " + images.get(i).getFileName() + " is " + img[0] + "x" + img[1]
+                            + " (pass --resize-masks to resize masks to their images, nearest neighbour)");
+                }
+            }
+            Raster r = m.getRaster();
+            for (int y = 0; y < m.getHeight(); y++) {
+                for (int x = 0; x < m.getWidth(); x++) {
+                    int v = r.getSample(x, y, 0);
+                    if (v > max) {
+                        max = v;
+                        where = masks.get(i);
+                    }
+                }
             }
         }
-        return max;
+        return new Labels(max, where);
+    }
+
+    /** The mask file of image {@code i}. */
+    public Path maskFile(int i) {
+        return masks.get(i);
+    }
+
+    private BufferedImage readMask(int i) throws IOException {
+        BufferedImage m;
+        try {
+            m = ImageIO.read(masks.get(i).toFile());
+        } catch (IOException | RuntimeException e) {
+            throw new DataException("cannot decode mask " + masks.get(i) + ": " + e.getMessage(), e);
+        }
+        if (m == null) {
+            throw new DataException("cannot decode mask " + masks.get(i));
+        }
+        return m;
     }
 
     public String name(int i) {

@@ -27,9 +27,14 @@ import semaim.target.TargetConfig;
  */
 public record EncoderCheckpoint(Path file, String sha256, ModelConfig modelConfig, TargetConfig targetConfig,
         JsonElement pretrainConfig, Map<String, Tensor> weights) {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("semaim");
 
+    /**
+     * The encoder {@code path} names, checked against the SHA-256 recorded beside it: a damaged file or checkpoint
+     * folder named is an error; in a run folder a damaged newer checkpoint is skipped with a warning.
+     */
     public static EncoderCheckpoint open(Path path) throws IOException {
-        Path file = CheckpointFolders.modelFile(path);
+        Path file = CheckpointFolders.modelFile(path, m -> LOG.warn("{}", m));
         SafeTensors.Contents c = SafeTensors.read(file);
         Tensor patchWeight = c.tensors().get("patch_embed.proj.weight");
         if (patchWeight == null || patchWeight.dim() != 4) {

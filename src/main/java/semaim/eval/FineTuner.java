@@ -174,12 +174,14 @@ public final class FineTuner {
                 meta.put("top1", Double.toString(lastAcc[0]));
                 if (dist.isMain()) {
                     ModelWeights.save(model, lastFile, meta);
+                    semaim.io.CheckpointFolders.writeChecksum(lastFile);
                 }
                 if (lastAcc[0] > best) {
                     best = lastAcc[0];
                     bestEpoch = epoch + 1;
                     if (dist.isMain()) {
                         ModelWeights.save(model, bestFile, meta);
+                        semaim.io.CheckpointFolders.writeChecksum(bestFile);
                     }
                 }
             }

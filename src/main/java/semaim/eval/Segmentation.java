@@ -102,11 +102,13 @@ public final class Segmentation {
             meta.put("segmentation_head", type.name());
             meta.put("classes", Integer.toString(classes));
             semaim.io.SafeTensors.write(file, t, meta);
+            semaim.io.CheckpointFolders.writeChecksum(file);
         }
 
         /** Reads a file written by {@link #save}. */
         public static Segmenter load(java.nio.file.Path file) throws IOException {
-            semaim.io.SafeTensors.Contents c = semaim.io.SafeTensors.read(file);
+            semaim.io.SafeTensors.Contents c = semaim.io.SafeTensors.read(semaim.io.CheckpointFolders
+                    .verifiedWeights(file));
             String type = c.metadata().get("segmentation_head"), k = c.metadata().get("classes");
             if (type == null || k == null) {
                 throw new IllegalArgumentException(file + " is not a segmenter written by semaim segment --save");
@@ -426,8 +428,8 @@ public final class Segmentation {
             for (int x = 0; x < size; x++) {
                 int v = mask[y * size + (flip ? size - 1 - x : x)];
                 if (v > (counts == null ? Integer.MAX_VALUE : counts.length) && counts != null) {
-                    throw new semaim.data.DataException("mask " + set.name(i) + " has class " + v + " but --classes is "
-                            + counts.length);
+                    throw new semaim.data.DataException("mask " + set.maskFile(i) + " has class " + v
+                            + " but --classes is " + counts.length);
                 }
                 labels[labelOffset + y * size + x] = v;
                 if (counts != null && v > 0 && v <= counts.length) {

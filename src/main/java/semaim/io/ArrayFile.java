@@ -72,7 +72,7 @@ public final class ArrayFile implements AutoCloseable {
                 h.put("__metadata__", metadata);
             }
             h.put("embeddings", tensor);
-            byte[] json = new com.google.gson.Gson().toJson(h).getBytes(StandardCharsets.UTF_8);
+            byte[] json = Json.gson(false).toJson(h).getBytes(StandardCharsets.UTF_8);
             int padded = (json.length + 7) / 8 * 8;
             ByteBuffer b = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
             b.putLong(padded).put(json);

@@ -180,22 +180,65 @@ public final class CheckpointFolders {
     }
 
     /**
-     * The weights file a user means by {@code path}: the file itself, {@code model.safetensors} of a checkpoint
-     * folder, or that of the newest valid checkpoint of a run folder.
+     * The weights file a user means by {@code path}, checked against the SHA-256 recorded beside it: the file itself,
+     * {@code model.safetensors} of a checkpoint folder, or that of the newest valid checkpoint of a run folder (a
+     * damaged newer one is skipped and reported through {@code warn}). A named file or checkpoint that fails its
+     * check is a {@link DamagedWeightsException}.
      */
-    public static Path modelFile(Path path) throws IOException {
+    public static Path modelFile(Path path, Consumer<String> warn) throws IOException {
         if (Files.isRegularFile(path)) {
-            return path;
+            return verifiedWeights(path);
         }
         if (Files.isRegularFile(path.resolve(MODEL))) {
-            return path.resolve(MODEL);
+            return verifiedWeights(path.resolve(MODEL));
         }
         if (Files.isDirectory(path.resolve(CHECKPOINTS))) {
-            return latestValid(path.resolve(CHECKPOINTS), m -> { })
+            return latestValid(path.resolve(CHECKPOINTS), warn)
                     .orElseThrow(() -> new IOException("no valid checkpoint in " + path.resolve(CHECKPOINTS)))
                     .resolve(MODEL);
         }
         throw new IOException(path + " is not a checkpoint folder, a run folder or a .safetensors file");
+    }
+
+    /**
+     * {@code file}, once it matches what is recorded beside it: the {@code state.json} of the checkpoint it belongs
+     * to (every file of that checkpoint is checked), or the {@code FILE.sha256} written with it
+     * ({@link #writeChecksum}). A file with neither record (another tool's) is taken as it is.
+     */
+    public static Path verifiedWeights(Path file) throws IOException {
+        Path folder = file.toAbsolutePath().getParent();
+        if (folder != null && Files.isRegularFile(folder.resolve(STATE))) {
+            try {
+                verify(folder);
+            } catch (IOException e) {
+                throw new DamagedWeightsException(file + " is damaged: " + e.getMessage()
+                        + "; name an earlier checkpoint, or the run folder to take the newest valid one", e);
+            }
+            return file;
+        }
+        Path sum = checksumFile(file);
+        if (Files.isRegularFile(sum)) {
+            String recorded = Files.readString(sum, StandardCharsets.UTF_8).strip().split("\\s+")[0];
+            if (!recorded.equalsIgnoreCase(sha256(file))) {
+                throw new DamagedWeightsException(file + " is damaged: its SHA-256 differs from the one recorded in "
+                        + sum, null);
+            }
+        }
+        return file;
+    }
+
+    /** The file that records {@code file}'s SHA-256: {@code FILE.sha256}. */
+    public static Path checksumFile(Path file) {
+        return file.resolveSibling(file.getFileName() + ".sha256");
+    }
+
+    /**
+     * Records {@code file}'s SHA-256 beside it as {@code FILE.sha256}, in {@code sha256sum}'s format (so
+     * {@code sha256sum -c FILE.sha256} checks it too); every command that reads the file checks it.
+     */
+    public static void writeChecksum(Path file) throws IOException {
+        Files.writeString(checksumFile(file), sha256(file) + "  " + file.getFileName() + "\n",
+                StandardCharsets.UTF_8);
     }
 
     /**

@@ -23,7 +23,6 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
-import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -152,7 +151,7 @@ public final class SafeTensors {
             header.add(name, e);
             offset += t.nbytes();
         }
-        byte[] json = new Gson().toJson(header).getBytes(StandardCharsets.UTF_8);
+        byte[] json = Json.gson(false).toJson(header).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8;   // the data start 8-byte aligned, as the reference writer does
         byte[] headerBytes = Arrays.copyOf(json, padded);
         Arrays.fill(headerBytes, json.length, padded, (byte) ' ');

@@ -121,13 +121,41 @@ public record ModelConfig(
      * becomes {@code custom_d<width>_l<depth>_h<heads>_p<patch>} when anything changed.
      */
     public ModelConfig withShape(int patch, int width, int depth, int heads) {
-        int p = patch > 0 ? patch : patchSize, w = width > 0 ? width : this.width, l = depth > 0 ? depth : this.depth,
+        return withOverrides(0, patch, width, depth, heads, 0);
+    }
+
+    /**
+     * Every override at once (0 keeps the value), validated once on the result: {@code --image-size 224
+     * --patch-size 16} on a 28 px preset is a valid 14 x 14 grid, though 28 is no multiple of 16. Changing the
+     * patch size, width, depth or heads names the result {@code custom_d<width>_l<depth>_h<heads>_p<patch>}; a
+     * shallower encoder takes the decoder down with it unless {@code decoderDepth} is given.
+     */
+    public ModelConfig withOverrides(int imageSize, int patch, int width, int depth, int heads, int decoderDepth) {
+        int s = imageSize > 0 ? imageSize : this.imageSize, p = patch > 0 ? patch : patchSize,
+                w = width > 0 ? width : this.width, l = depth > 0 ? depth : this.depth,
                 h = heads > 0 ? heads : this.heads;
-        if (p == patchSize && w == this.width && l == this.depth && h == this.heads) {
-            return this;
+        int dec = decoderDepth > 0 ? decoderDepth : Math.min(this.decoderDepth, l);
+        boolean reshaped = p != patchSize || w != this.width || l != this.depth || h != this.heads;
+        String n = reshaped ? "custom_d" + w + "_l" + l + "_h" + h + "_p" + p : name;
+        return new ModelConfig(n, s, p, inChannels, w, l, h, mlpRatio, dec, headType, dropPath, layerNormEps);
+    }
+
+    /**
+     * A warning when this model's grid is more than twice as many patches per side as {@code base}'s (the preset
+     * it came from): attention costs grow with the square of the tokens, so {@code --image-size 224} alone on a
+     * preset made for 7 x 7 builds a 3,136-token model at ~90 s per step. Names the patch size that keeps the
+     * preset's grid. Empty when the grid is in scale.
+     */
+    public java.util.Optional<String> gridWarning(ModelConfig base) {
+        if (gridSize() <= 2 * base.gridSize()) {
+            return java.util.Optional.empty();
         }
-        return new ModelConfig("custom_d" + w + "_l" + l + "_h" + h + "_p" + p, imageSize, p, inChannels, w, l, h,
-                mlpRatio, Math.min(decoderDepth, l), headType, dropPath, layerNormEps);
+        int keep = imageSize / base.gridSize();
+        String hint = keep > 0 && imageSize % base.gridSize() == 0
+                ? "; --patch-size " + keep + " keeps its " + base.gridSize() + "x" + base.gridSize() + " grid" : "";
+        return java.util.Optional.of(String.format("%d px with patch %d gives a %dx%d grid (%,d tokens) on %s, a"
+                + " preset made for %dx%d: each step costs far more than the preset's%s", imageSize, patchSize,
+                gridSize(), gridSize(), numPatches(), base.name(), base.gridSize(), base.gridSize(), hint));
     }
 
     public ModelConfig withImageSize(int v) {

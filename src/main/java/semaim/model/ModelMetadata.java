@@ -4,7 +4,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
@@ -21,7 +20,7 @@ import semaim.target.TargetConfig;
 public final class ModelMetadata {
     public static final String MODEL_CONFIG = "model_config";
     public static final String TARGET_CONFIG = "target_config";
-    private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
+    private static final Gson GSON = semaim.io.Json.gson(false);
 
     private ModelMetadata() {}
 

@@ -39,7 +39,7 @@ public final class TeacherFile {
 
     public static Loaded load(Path file, TargetKind kind, int heads, ModelConfig student, Consumer<String> warn)
             throws IOException {
-        SafeTensors.Contents contents = SafeTensors.read(file);
+        SafeTensors.Contents contents = SafeTensors.read(CheckpointFolders.verifiedWeights(file));
         String sha = CheckpointFolders.sha256(file);
         String name = file.toString();
         int h = heads > 0 ? heads : metadataHeads(contents.metadata());

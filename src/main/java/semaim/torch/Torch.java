@@ -46,6 +46,7 @@ public final class Torch {
                     + System.getProperty("org.bytedeco.javacpp.cachedir") + ": " + e.getMessage(), e);
         }
         Loader.load(torch.class);
+        quietNativeWarnings();
         int threads = Integer.getInteger("semaim.threads", Runtime.getRuntime().availableProcessors());
         torch.set_num_threads(Math.max(1, threads));
         BlasThreads.setThreads(threads);
@@ -55,6 +56,26 @@ public final class Torch {
             // The inter-op pool can be sized only once per process; a second caller keeps the first setting.
         }
         loaded = true;
+    }
+
+    /**
+     * Raises libtorch's own log level to errors, unless {@code SEMAIM_DEBUG} or {@code TORCH_CPP_LOG_LEVEL} is set:
+     * c10d logs a warning with a native stack trace (frames #0-5) for every failed socket call when a peer dies,
+     * before semaim's one-line message says the same in words. The Python bindings read
+     * {@code TORCH_CPP_LOG_LEVEL} at import; libtorch alone never does, so the flag is set here.
+     */
+    private static void quietNativeWarnings() {
+        String level = System.getenv("SEMAIM_DEBUG") != null ? null : System.getenv("TORCH_CPP_LOG_LEVEL") != null
+                ? null : "2";   // 0 INFO, 1 WARNING (libtorch's default), 2 ERROR, 3 FATAL
+        if (level == null) {
+            torch.initLogging();   // applies TORCH_CPP_LOG_LEVEL when given
+            return;
+        }
+        try (org.bytedeco.javacpp.PointerPointer<org.bytedeco.javacpp.BytePointer> argv =
+                new org.bytedeco.javacpp.PointerPointer<>("semaim", "--caffe2_log_level=" + level)) {
+            torch.ParseCommandLineFlags(new int[] {2}, argv);
+        }
+        torch.UpdateLoggingLevelsFromFlags();
     }
 
     /**

@@ -19,7 +19,6 @@ import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.Tensor;
 
 import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonDeserializer;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
@@ -54,7 +53,7 @@ import semaim.torch.Torch;
  * mid-write.
  */
 public final class Checkpoint {
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
+    private static final Gson GSON = semaim.io.Json.builder().setPrettyPrinting()
             .registerTypeAdapter(PretrainConfig.class,
                     (JsonDeserializer<PretrainConfig>) (json, type, ctx) -> PretrainConfig.fromJson(json))
             .create();

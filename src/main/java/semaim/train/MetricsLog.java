@@ -16,8 +16,9 @@ import com.google.gson.JsonParser;
 
 /** Metrics as JSON lines ({@code metrics.jsonl}), one object per logged step, flushed as written. */
 public final class MetricsLog implements AutoCloseable {
-    private static final Gson GSON = new Gson();
+    private static final Gson GSON = semaim.io.Json.gson(false);
     private final BufferedWriter out;
+    private final Path file;
 
     /**
      * Opens {@code file} for appending. When resuming at {@code resumedStep}, lines of later steps (written by a
@@ -25,6 +26,7 @@ public final class MetricsLog implements AutoCloseable {
      * ({@code resumedStep} negative) starts an empty log.
      */
     public MetricsLog(Path file, long resumedStep) throws IOException {
+        this.file = file;
         if (resumedStep < 0) {
             Files.deleteIfExists(file);
         } else if (Files.exists(file)) {
@@ -93,10 +95,17 @@ public final class MetricsLog implements AutoCloseable {
         return v;
     }
 
+    /** Appends one line; a failure (a full disk) names the file, which Java's own message does not. */
     public void write(Map<String, ?> values) throws IOException {
-        out.write(GSON.toJson(values));
-        out.newLine();
-        out.flush();
+        try {
+            out.write(GSON.toJson(values));
+            out.newLine();
+            out.flush();
+        } catch (IOException e) {
+            String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+                    ? f.getReason() : e.getMessage();
+            throw new IOException("cannot append to " + file.toAbsolutePath() + " (" + reason + ")", e);
+        }
     }
 
     @Override

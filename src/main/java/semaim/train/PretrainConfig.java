@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -211,16 +210,18 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
 
     /** The model architecture for data with {@code dataChannels} channels. */
     public ModelConfig modelConfig(int dataChannels) {
-        ModelConfig m = ModelConfig.preset(model.preset()).withInChannels(dataChannels).withHeadType(model.head())
-                .withDropPath(model.dropPath())
-                .withShape(model.patchSize(), model.width(), model.depth(), model.heads());
-        if (model.imageSize() > 0) {
-            m = m.withImageSize(model.imageSize());
+        return ModelConfig.preset(model.preset()).withInChannels(dataChannels).withHeadType(model.head())
+                .withDropPath(model.dropPath()).withOverrides(model.imageSize(), model.patchSize(), model.width(),
+                        model.depth(), model.heads(), model.decoderDepth());
+    }
+
+    /** Values that are valid but probably not meant (a preset's grid blown up by --image-size alone). */
+    public List<String> warnings() {
+        try {
+            return modelConfig(data.channels()).gridWarning(ModelConfig.preset(model.preset())).stream().toList();
+        } catch (IllegalArgumentException invalid) {
+            return List.of();   // problems() says what is wrong
         }
-        if (model.decoderDepth() > 0) {
-            m = m.withDecoderDepth(model.decoderDepth());
-        }
-        return m;
     }
 
     /** The augmentation for data with {@code dataChannels} channels and the model's image size. */
@@ -329,8 +330,7 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
 
     // ---- JSON -------------------------------------------------------------------------------------------------
 
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
-            .create();
+    private static final Gson GSON = semaim.io.Json.gson(true);
 
     /** This config as JSON, the form of {@code config.json} and of the {@code config} field of checkpoints. */
     public String toJson() {

@@ -82,7 +82,13 @@ public final class Pretrainer {
 
     /** What a run did. */
     public record Result(long steps, long totalSteps, double seconds, double imagesPerSecond, double firstLoss,
-            double lastLoss, Path lastCheckpoint, Path output, boolean stoppedEarly, int badImages) {}
+            double lastLoss, Path lastCheckpoint, Path output, boolean stoppedEarly, int badImages,
+            boolean alreadyFinished) {
+        /** A resume of a run that had trained all its steps: nothing ran and nothing was written. */
+        static Result finished(long steps, long totalSteps, Path checkpoint, Path output) {
+            return new Result(steps, totalSteps, 0, 0, Double.NaN, Double.NaN, checkpoint, output, false, 0, true);
+        }
+    }
 
     /** Where a run stands: optimiser steps done, and the epoch and micro-batch to continue with. */
     private record Position(long step, int epoch, int batchInEpoch) {}
@@ -136,30 +142,37 @@ public final class Pretrainer {
         }
         setUp(listener::warn);
         Position start = resumeFrom == null ? new Position(0, 0, 0) : resume(listener);
-        if (dist.isMain()) {
-            writeConfig();
-        }
         int channels = source.channels();
         int world = dist.worldSize();
         int imagesPerStep = cfg.effectiveBatch() * world;   // batch x accumulation x processes, as the reference
+        int accum = cfg.optim().accumSteps();
+        int itersPerEpoch = BatchLoader.batchesPerEpoch(source.size(), cfg.optim().batchSize(), world);
+        int stepsPerEpoch = itersPerEpoch / accum;
+        if (stepsPerEpoch == 0) {
+            throw new TrainingException(source.description() + " gives " + itersPerEpoch + " batches of "
+                    + cfg.optim().batchSize() + " per epoch, fewer than one step of " + accum
+                    + " accumulated batches");
+        }
+        int epochs = cfg.optim().epochs();
+        long totalSteps = (long) epochs * stepsPerEpoch;
+        if (cfg.run().maxSteps() > 0) {
+            totalSteps = Math.min(totalSteps, cfg.run().maxSteps());
+        }
+        if (resumeFrom != null && start.step() >= totalSteps) {
+            return Result.finished(start.step(), totalSteps, resumeFrom, output);   // its summary stays as it is
+        }
+        if (resumeFrom != null) {
+            listener.info("resumed from " + resumeFrom + " at step " + start.step() + " (epoch "
+                    + (start.epoch() + 1) + ")");
+        }
+        if (dist.isMain()) {
+            writeConfig();
+        }
         try (BatchLoader loader = new BatchLoader(source, new Augmentation(cfg.augmentConfig(channels,
                 mc.imageSize())), cfg.optim().batchSize(), dist.rank(), world, cfg.run().seed(),
                 cfg.data().workers(), cfg.data().prefetch(), cfg.data().skipBadImages(), listener::warn);
                 MetricsLog metrics = !dist.isMain() ? null : new MetricsLog(output.resolve("metrics.jsonl"),
                         resumeFrom == null ? -1 : start.step())) {
-            int accum = cfg.optim().accumSteps();
-            int itersPerEpoch = loader.batchesPerEpoch();
-            int stepsPerEpoch = itersPerEpoch / accum;
-            if (stepsPerEpoch == 0) {
-                throw new TrainingException(source.description() + " gives " + itersPerEpoch + " batches of "
-                        + cfg.optim().batchSize() + " per epoch, fewer than one step of " + accum
-                        + " accumulated batches");
-            }
-            int epochs = cfg.optim().epochs();
-            long totalSteps = (long) epochs * stepsPerEpoch;
-            if (cfg.run().maxSteps() > 0) {
-                totalSteps = Math.min(totalSteps, cfg.run().maxSteps());
-            }
             listener.started(start.step(), totalSteps, stepsPerEpoch, describe());
             LrSchedule schedule = new LrSchedule(peakLr(), cfg.optim().minLr(), cfg.optim().warmupEpochs(),
                     epochs);
@@ -231,7 +244,7 @@ public final class Pretrainer {
             double seconds = (System.nanoTime() - begin) / 1e9;
             double overall = (step - start.step()) * (double) imagesPerStep / Math.max(seconds, 1e-9);
             Result r = new Result(step, totalSteps, seconds, overall, firstLoss, lastLoss, lastCheckpoint, output,
-                    stopped, loader.badImages());
+                    stopped, loader.badImages(), false);
             if (dist.isMain()) {
                 writeSummary(r, step - start.step());
             }
@@ -318,7 +331,6 @@ public final class Pretrainer {
             listener.info("the run trained in " + before + " so far and continues in " + precision);
         }
         provenance.put("precision", precision.toString());
-        listener.info("resumed from " + resumeFrom + " at step " + s.step() + " (epoch " + (s.epoch() + 1) + ")");
         return new Position(s.step(), s.epoch(), s.batchInEpoch());
     }
 
