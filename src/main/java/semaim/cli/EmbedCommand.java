@@ -96,23 +96,9 @@ public final class EmbedCommand implements CommandErrors.Command {
         Torch.init();
         Device dev = Torch.device(device);
         Precision p = Precision.parse(precision).resolve(dev);
-        VisionTransformer encoder;
-        String source;
-        String encoderId;   // what the rows depend on: the weights' SHA-256, or the random encoder's seed
-        if (checkpoint != null) {
-            EncoderCheckpoint ck = EncoderCheckpoint.open(checkpoint);
-            encoder = new VisionTransformer(ck.modelConfig(), VisionTransformer.Pooling.CLS, 0);
-            encoder.loadEncoder(ck.weights(), ck.file().toString());
-            source = ck.file() + " (sha256 " + ck.sha256() + ")";
-            encoderId = "sha256 " + ck.sha256();
-            channels = ck.channels();
-        } else {
-            Torch.manualSeed(seed);
-            encoder = new VisionTransformer(ModelConfig.preset(model).withInChannels(channels),
-                    VisionTransformer.Pooling.CLS, 0);
-            source = "random " + model + " (seed " + seed + ")";
-            encoderId = source;
-        }
+        Loaded loaded = loadEncoder();
+        VisionTransformer encoder = loaded.encoder();
+        String source = loaded.source();
         encoder.moveTo(dev);
         encoder.eval();
         ImageSource images = Datasets.open(this.images, channels);
@@ -126,16 +112,7 @@ public final class EmbedCommand implements CommandErrors.Command {
         Path part = output.resolveSibling(output.getFileName() + ".part");
         Path csvPart = csv.resolveSibling(csv.getFileName() + ".part");
         Path record = output.resolveSibling(output.getFileName() + ".part.json");
-        Map<String, String> producer = new LinkedHashMap<>();
-        producer.put("encoder", encoderId);
-        producer.put("pool", meta.get("pool"));
-        producer.put("images", images.description());
-        producer.put("image_list_sha256", imageListSha256(images));
-        producer.put("transform", "resize to " + s + " px, " + c + " channel(s), default mean/std");
-        producer.put("precision", p.toString());
-        producer.put("batch_size", Integer.toString(batchSize));   // the batch's make-up moves the last bits
-        producer.put("shape", java.util.Arrays.toString(shape));
-        claimPart(part, csvPart, record, producer);
+        claimPart(part, csvPart, record, producer(loaded.id(), images, s, c, p, shape));
         int done = rowsToKeep(part, csvPart, shape, meta, n);
         EvalTransform transform = EvalTransform.standard(s, c);
         try (ArrayFile out = ArrayFile.open(part, shape, meta, done);
@@ -148,21 +125,7 @@ public final class EmbedCommand implements CommandErrors.Command {
                 for (int k = 0; k < b; k++) {
                     transform.apply(images.load(start + k), px, k * c * s * s);
                 }
-                float[] values;
-                try (Scope scope = Scope.open()) {
-                    Tensor x = Tensors.floats(px, b, c, s, s).to(dev, torch.ScalarType.Float);
-                    Tensor tokens;
-                    try (Autocast a = p.autocast(dev)) {
-                        tokens = Tensors.noGrad(() -> encoder.tokens(x));                 // (B, T, D)
-                    }
-                    Tensor e = switch (pool) {
-                        case CLS -> tokens.select(1, 0);                                  // (B, D)
-                        case MEAN -> tokens.narrow(1, 1, g).mean(new long[] {1}, false, new org.bytedeco.pytorch
-                                .ScalarTypeOptional());                                   // (B, D)
-                        case PATCH -> tokens.narrow(1, 1, g);                             // (B, G, D)
-                    };
-                    values = Tensors.toFloats(e);
-                }
+                float[] values = embed(encoder, px, b, c, s, g, dev, p);
                 int bad = NonFiniteException.firstNonFinite(values, 0, values.length);
                 if (bad >= 0) {
                     throw new NonFiniteException("the encoder gave a non-finite feature for "
@@ -185,6 +148,58 @@ public final class EmbedCommand implements CommandErrors.Command {
         LOG.info("wrote {} embeddings of shape {} to {} (index {})", n,
                 java.util.Arrays.toString(java.util.Arrays.copyOfRange(shape, 1, shape.length)), output, csv);
         return ExitCodes.OK;
+    }
+
+    /** The pooled features of one batch of normalised images (B*C*S*S values), as floats. */
+    private float[] embed(VisionTransformer encoder, float[] px, int b, int c, int s, int g, Device dev,
+            Precision p) {
+        try (Scope scope = Scope.open()) {
+            Tensor x = Tensors.floats(px, b, c, s, s).to(dev, torch.ScalarType.Float);
+            Tensor tokens;
+            try (Autocast a = p.autocast(dev)) {
+                tokens = Tensors.noGrad(() -> encoder.tokens(x));                 // (B, T, D)
+            }
+            Tensor e = switch (pool) {
+                case CLS -> tokens.select(1, 0);                                  // (B, D)
+                case MEAN -> tokens.narrow(1, 1, g).mean(new long[] {1}, false, new org.bytedeco.pytorch
+                        .ScalarTypeOptional());                                   // (B, D)
+                case PATCH -> tokens.narrow(1, 1, g);                             // (B, G, D)
+            };
+            return Tensors.toFloats(e);
+        }
+    }
+
+    /** The encoder, how the output describes it, and what identifies it (the weights' SHA-256, or the seed). */
+    private record Loaded(VisionTransformer encoder, String source, String id) {}
+
+    private Loaded loadEncoder() throws IOException {
+        if (checkpoint != null) {
+            EncoderCheckpoint ck = EncoderCheckpoint.open(checkpoint);
+            VisionTransformer encoder = new VisionTransformer(ck.modelConfig(), VisionTransformer.Pooling.CLS, 0);
+            encoder.loadEncoder(ck.weights(), ck.file().toString());
+            channels = ck.channels();
+            return new Loaded(encoder, ck.file() + " (sha256 " + ck.sha256() + ")", "sha256 " + ck.sha256());
+        }
+        Torch.manualSeed(seed);
+        VisionTransformer encoder = new VisionTransformer(ModelConfig.preset(model).withInChannels(channels),
+                VisionTransformer.Pooling.CLS, 0);
+        String source = "random " + model + " (seed " + seed + ")";
+        return new Loaded(encoder, source, source);
+    }
+
+    /** Everything the rows depend on: what FILE.part.json records, and a continuation must match. */
+    private Map<String, String> producer(String encoderId, ImageSource images, int size, int channels,
+            Precision p, long[] shape) {
+        Map<String, String> producer = new LinkedHashMap<>();
+        producer.put("encoder", encoderId);
+        producer.put("pool", pool.name().toLowerCase(java.util.Locale.ROOT));
+        producer.put("images", images.description());
+        producer.put("image_list_sha256", imageListSha256(images));
+        producer.put("transform", "resize to " + size + " px, " + channels + " channel(s), default mean/std");
+        producer.put("precision", p.toString());
+        producer.put("batch_size", Integer.toString(batchSize));   // the batch's make-up moves the last bits
+        producer.put("shape", java.util.Arrays.toString(shape));
+        return producer;
     }
 
     /**

@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:unexpected error (a bug: the stack trace is printed)", "2:usage error",
             "3:invalid configuration", "4:data error (missing, empty, undecodable or oversized data)",
-            "5:resume error (no valid checkpoint, or a damaged one named)",
+            "5:resume error or damaged weights (no valid checkpoint; a checkpoint or weights file named fails its"
+                + " recorded SHA-256)",
             "6:training cannot go on (data too small for a step, different data on resume)",
             "7:I/O error (disk full, permissions, output path not usable)",
             "8:a loss, feature or logit became NaN or infinite (nothing scored or saved)",

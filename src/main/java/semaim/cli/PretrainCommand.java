@@ -283,8 +283,9 @@ public final class PretrainCommand implements Callable<Integer> {
         AtomicBoolean stop = new AtomicBoolean();
         Thread hook = new Thread(() -> {
             stop.set(true);
-            System.err.println(training.get() ? "\nsemaim: stopping after the current step and saving a checkpoint..."
-                    : "\nsemaim: stopping (no step has run yet: nothing to save)");
+            System.err.println(!training.get() ? "\nsemaim: stopping (no step has run yet: nothing to save)"
+                    : env.isMain() ? "\nsemaim: stopping after the current step and saving a checkpoint..."
+                    : "\nsemaim: stopping after the current step (rank 0 saves the checkpoint)...");
             try {
                 finished.await(5, TimeUnit.MINUTES);
             } catch (InterruptedException e) {

@@ -53,7 +53,12 @@ public final class Json {
             @Override
             public void write(JsonWriter out, Number v) throws IOException {
                 if (v == null || !Double.isFinite(v.doubleValue())) {
+                    // Written even where Gson leaves other nulls out: a summary without its "final_loss" key would
+                    // read as a file of another version, not as "no value".
+                    boolean nulls = out.getSerializeNulls();
+                    out.setSerializeNulls(true);
                     out.nullValue();
+                    out.setSerializeNulls(nulls);
                 } else {
                     out.value(v);
                 }

@@ -186,6 +186,58 @@ class DistributedTrainingTest {
         }
     }
 
+    /** A free TCP port on the loopback interface. */
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /**
+     * Issue 22 item 12, under launch with a TCP rendezvous store: when rank 0 dies, rank 1 says so in one line with
+     * no native stack trace (c10d logged one per failed socket call); when rank 1 dies, rank 0, stopped by launch,
+     * does not claim a checkpoint it cannot save (saving needs every rank) but says so, naming the one that is
+     * intact.
+     */
+    @Test
+    void aDeadRankLeavesOneLineAndNoClaimOfACheckpoint(@TempDir Path dir) throws Exception {
+        for (int victim : new int[] {0, 1}) {
+            Path run = dir.resolve("run" + victim);
+            Process launch = Cli.start(List.of(), null, args(List.of("launch", "--nproc-per-node", "2",
+                    "--master-port", Integer.toString(freePort()), "--"), args(TINY_QUIET, "--batch-size", "8",
+                    "--epochs", "1000", "--log-every", "20", "--checkpoint-every", "20", "--dist-timeout", "20",
+                    "--output", run.toString()).toArray(new String[0])).toArray(new String[0]));
+            StringBuilder log = new StringBuilder();
+            try (var reader = launch.inputReader(StandardCharsets.UTF_8)) {
+                for (String line; (line = reader.readLine()) != null; ) {
+                    log.append(line).append('\n');
+                    if (line.contains("step 40/")) {
+                        break;
+                    }
+                }
+                List<ProcessHandle> ranks = launch.toHandle().children().sorted(java.util.Comparator.comparingLong(
+                        ProcessHandle::pid)).toList();
+                assertEquals(2, ranks.size());
+                ranks.get(victim).destroyForcibly();
+                for (String line; (line = reader.readLine()) != null; ) {
+                    log.append(line).append('\n');
+                }
+                assertTrue(launch.waitFor(60, TimeUnit.SECONDS), log.toString());
+            } finally {
+                launch.destroyForcibly();
+            }
+            String all = log.toString();
+            String survivor = "[rank " + (1 - victim) + "] ";
+            assertTrue(!all.contains("frame #") && !all.contains("Exception raised from"), all);
+            assertEquals(1, all.lines().filter(l -> l.startsWith(survivor) && l.contains("error:")).count(), all);
+            if (victim == 1) {
+                assertTrue(all.contains("no checkpoint was saved on stopping") && all.contains("is intact"), all);
+            }
+            assertTrue(all.lines().filter(l -> l.startsWith("[rank 1]")).noneMatch(l -> l.contains("saving a")),
+                    "rank 1 saves nothing: " + all);
+        }
+    }
+
     @Test
     void evaluationUnderLaunchSharesTheImagesAndScoresTheSame(@TempDir Path dir) throws Exception {
         Path run = dir.resolve("run");

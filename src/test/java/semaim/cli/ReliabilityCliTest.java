@@ -129,13 +129,15 @@ class ReliabilityCliTest {
         Files.createDirectories(out);
         Files.writeString(out.resolve("config.json"), "{\"old\": true}");
         Files.writeString(out.resolve("metrics.jsonl"), "{\"step\":1,\"loss\":9.0}\n{\"step\":2,\"loss\":9.0}\n");
+        // A run that saved a checkpoint (config and metrics alone are what a failed start leaves: issue 22, item 6).
+        Files.createDirectories(out.resolve("checkpoints").resolve("step-00000002"));
         Path data = TestData.writeIdx(dir, 64);
         List<String> args = new ArrayList<>(List.of("pretrain", "--data", data.toString(), "--output", out.toString(),
                 "--max-steps", "2", "--seed", "5"));
         args.addAll(List.of(TINY));
         Cli.Outcome o = Cli.run(args.toArray(new String[0]));
         assertEquals(ExitCodes.INVALID_CONFIG, o.code(), o.err());
-        assertTrue(o.err().contains("is not empty") && o.err().contains("--overwrite"), o.err());
+        assertTrue(o.err().contains("already holds checkpoints") && o.err().contains("--overwrite"), o.err());
         assertEquals("{\"old\": true}", Files.readString(out.resolve("config.json")), "nothing touched");
         args.add("--overwrite");
         o = Cli.run(args.toArray(new String[0]));

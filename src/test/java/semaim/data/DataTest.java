@@ -178,6 +178,24 @@ class DataTest {
         }
     }
 
+    /** Issue 22 item 13: the count of skipped images counts files, not how often the epochs meet them. */
+    @Test
+    void skippedImagesAreCountedOncePerFile() throws Exception {
+        for (int i = 0; i < 6; i++) {
+            TestData.writePng(dir.resolve("img" + i + ".png"), 16, 16, 40 * i);
+        }
+        Files.writeString(dir.resolve("img7.png"), "garbage");
+        Files.writeString(dir.resolve("img8.png"), "garbage");
+        ImageFolder f = ImageFolder.open(dir, 1);
+        Augmentation aug = new Augmentation(AugmentConfig.pretraining(8, 1));
+        try (BatchLoader lenient = new BatchLoader(f, aug, 8, 0, 1, 1, true, m -> { })) {
+            for (int epoch = 0; epoch < 4; epoch++) {
+                lenient.epoch(epoch, 0).forEachRemaining(b -> { });
+            }
+            assertEquals(2, lenient.badImages(), "two bad files, met in each of four epochs");
+        }
+    }
+
     @Test
     void batchesAreAPureFunctionOfSeedEpochAndPosition() throws Exception {
         ImageSource src = Subset.of(FashionMnist.embeddedTrain(), 64);
