@@ -39,15 +39,28 @@ public final class ImageDecoder {
 
     /** Width and height of {@code file} from its header, nothing decoded; unreadable is a {@link DataException}. */
     public static int[] size(Path file) throws IOException {
+        return withReader(file, reader -> new int[] {reader.getWidth(0), reader.getHeight(0)});
+    }
+
+    /** What is done with an image's reader, its input set. */
+    private interface ReaderUse<T> {
+        T apply(ImageReader reader) throws IOException;
+    }
+
+    /** Opens {@code file} with ImageIO's reader for its format; any failure is a {@link DataException}. */
+    private static <T> T withReader(Path file, ReaderUse<T> use) throws IOException {
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
-            Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
-            if (readers == null || !readers.hasNext()) {
+            if (in == null) {
+                throw new DataException("cannot decode image " + file + ": cannot open it");
+            }
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
                 throw new DataException("cannot decode image " + file + ": not a supported image format");
             }
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
-                return new int[] {reader.getWidth(0), reader.getHeight(0)};
+                return use.apply(reader);
             } finally {
                 reader.dispose();
             }
@@ -60,35 +73,17 @@ public final class ImageDecoder {
 
     /** Decodes {@code file}; an unreadable, unsupported or oversized file is a {@link DataException}. */
     public static DecodedImage decode(Path file, int channels, long maxPixels) throws IOException {
-        BufferedImage img;
         List<String> warnings = new ArrayList<>();
-        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
-            if (in == null) {
-                throw new DataException("cannot decode image " + file + ": cannot open it");
+        BufferedImage img = withReader(file, reader -> {
+            long w = reader.getWidth(0), h = reader.getHeight(0);
+            if (w * h > maxPixels) {
+                throw new DataException("image " + file + " declares " + w + " x " + h + " = " + w * h
+                        + " pixels, more than the limit of " + maxPixels + " (--max-image-pixels); refusing"
+                        + " to decode it (a decompression bomb?)");
             }
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                throw new DataException("cannot decode image " + file + ": not a supported image format");
-            }
-            ImageReader reader = readers.next();
-            try {
-                reader.setInput(in, true, true);
-                long w = reader.getWidth(0), h = reader.getHeight(0);
-                if (w * h > maxPixels) {
-                    throw new DataException("image " + file + " declares " + w + " x " + h + " = " + w * h
-                            + " pixels, more than the limit of " + maxPixels + " (--max-image-pixels); refusing"
-                            + " to decode it (a decompression bomb?)");
-                }
-                reader.addIIOReadWarningListener((source, message) -> warnings.add(message));
-                img = reader.read(0);
-            } finally {
-                reader.dispose();
-            }
-        } catch (DataException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            throw new DataException("cannot decode image " + file + ": " + e.getMessage(), e);
-        }
+            reader.addIIOReadWarningListener((source, message) -> warnings.add(message));
+            return reader.read(0);
+        });
         int w = img.getWidth(), h = img.getHeight();
         float[] chw = new float[channels * w * h];
         ColorModel cm = img.getColorModel();

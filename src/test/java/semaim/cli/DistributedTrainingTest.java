@@ -162,17 +162,10 @@ class DistributedTrainingTest {
             Process r0 = ranks.get(0), r1 = ranks.get(1);
             StringBuilder log = new StringBuilder();
             try (var reader = r0.inputReader(StandardCharsets.UTF_8)) {
-                for (String line; (line = reader.readLine()) != null; ) {
-                    log.append(line).append('\n');
-                    if (line.contains("step 3/")) {
-                        break;
-                    }
-                }
+                readUntil(reader, log, "step 3/");
                 long t0 = System.nanoTime();
                 new ProcessBuilder("kill", "-" + signal, Long.toString(r1.pid())).start().waitFor();
-                for (String line; (line = reader.readLine()) != null; ) {
-                    log.append(line).append('\n');
-                }
+                readUntil(reader, log, null);
                 assertTrue(r0.waitFor(60, TimeUnit.SECONDS), "rank 0 still runs: " + log);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 System.out.printf("SIG%s of rank 1: rank 0 exited after %.1f s (timeout 8 s)%n", signal, seconds);
@@ -182,6 +175,17 @@ class DistributedTrainingTest {
             } finally {
                 r1.destroyForcibly();
                 r0.destroyForcibly();
+            }
+        }
+    }
+
+    /** Appends {@code reader}'s lines to {@code log} up to the first that contains {@code marker} (null: the end). */
+    private static void readUntil(java.io.BufferedReader reader, StringBuilder log, String marker)
+            throws IOException {
+        for (String line; (line = reader.readLine()) != null; ) {
+            log.append(line).append('\n');
+            if (marker != null && line.contains(marker)) {
+                return;
             }
         }
     }
@@ -209,19 +213,12 @@ class DistributedTrainingTest {
                     "--output", run.toString()).toArray(new String[0])).toArray(new String[0]));
             StringBuilder log = new StringBuilder();
             try (var reader = launch.inputReader(StandardCharsets.UTF_8)) {
-                for (String line; (line = reader.readLine()) != null; ) {
-                    log.append(line).append('\n');
-                    if (line.contains("step 40/")) {
-                        break;
-                    }
-                }
+                readUntil(reader, log, "step 40/");
                 List<ProcessHandle> ranks = launch.toHandle().children().sorted(java.util.Comparator.comparingLong(
                         ProcessHandle::pid)).toList();
                 assertEquals(2, ranks.size());
                 ranks.get(victim).destroyForcibly();
-                for (String line; (line = reader.readLine()) != null; ) {
-                    log.append(line).append('\n');
-                }
+                readUntil(reader, log, null);
                 assertTrue(launch.waitFor(60, TimeUnit.SECONDS), log.toString());
             } finally {
                 launch.destroyForcibly();
@@ -268,16 +265,9 @@ class DistributedTrainingTest {
                 .toArray(new String[0]));
         StringBuilder log = new StringBuilder();
         try (var reader = launch.inputReader(StandardCharsets.UTF_8)) {
-            for (String line; (line = reader.readLine()) != null; ) {
-                log.append(line).append('\n');
-                if (line.contains("step 40/")) {
-                    break;
-                }
-            }
+            readUntil(reader, log, "step 40/");
             launch.toHandle().destroy();   // SIGTERM to launch alone: it passes it on
-            for (String line; (line = reader.readLine()) != null; ) {
-                log.append(line).append('\n');
-            }
+            readUntil(reader, log, null);
             assertTrue(launch.waitFor(120, TimeUnit.SECONDS), log.toString());
         } finally {
             launch.destroyForcibly();
