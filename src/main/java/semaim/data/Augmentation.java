@@ -21,6 +21,11 @@ public final class Augmentation {
         return config;
     }
 
+    /** Whether this is crop, flip and normalisation only (no RandAugment): what {@link NativeAugmentation} does. */
+    public boolean isCropFlipOnly() {
+        return randAugment == null;
+    }
+
     /** A crop rectangle: top row, left column, height, width. */
     public record Crop(int top, int left, int height, int width) {}
 
@@ -60,6 +65,21 @@ public final class Augmentation {
      * image must have the configured number of channels.
      */
     public void apply(DecodedImage img, Rng rng, float[] out, int offset) {
+        float[] px = cropFlip(img, rng);
+        int c = config.channels(), s = config.imageSize();
+        double[] mean = config.mean(), std = config.std();
+        for (int ch = 0; ch < c; ch++) {
+            for (int i = 0; i < s * s; i++) {
+                out[offset + ch * s * s + i] = (float) ((px[ch * s * s + i] - mean[ch]) / std[ch]);
+            }
+        }
+    }
+
+    /**
+     * Crop, resize and flip (and RandAugment, when configured) of {@code img}: C x S x S values in [0, 1], CHW,
+     * drawing from {@code rng} as {@link #apply} does.
+     */
+    public float[] cropFlip(DecodedImage img, Rng rng) {
         int c = config.channels();
         if (img.channels() != c) {
             throw new IllegalArgumentException("image has " + img.channels() + " channels, augmentation expects " + c);
@@ -85,11 +105,6 @@ public final class Augmentation {
         if (randAugment != null) {
             randAugment.apply(r, rng);
         }
-        double[] mean = config.mean(), std = config.std();
-        for (int ch = 0; ch < c; ch++) {
-            for (int i = 0; i < s * s; i++) {
-                out[offset + ch * s * s + i] = (float) ((px[ch * s * s + i] - mean[ch]) / std[ch]);
-            }
-        }
+        return px;
     }
 }

@@ -14,7 +14,7 @@ import java.util.stream.Stream;
  * Files ending in jpg, jpeg, png, bmp or gif are decoded by {@link ImageDecoder} to grayscale or RGB; alpha is
  * dropped.
  */
-public final class ImageFolder implements ImageSource {
+public final class ImageFolder implements EncodedImages {
     private static final List<String> EXTENSIONS = List.of(".jpg", ".jpeg", ".png", ".bmp", ".gif");
 
     private final Path root;
@@ -109,6 +109,20 @@ public final class ImageFolder implements ImageSource {
     @Override
     public DecodedImage load(int index) throws IOException {
         return ImageDecoder.decode(files.get(index), channels, maxPixels);
+    }
+
+    @Override
+    public byte[] bytes(int index) throws IOException {
+        try {
+            return Files.readAllBytes(files.get(index));
+        } catch (IOException e) {
+            throw new DataException("cannot read image " + files.get(index) + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long maxPixels() {
+        return maxPixels;
     }
 
     /** Decodes one image file with the default pixel limit (see {@link ImageDecoder}). */

@@ -46,6 +46,12 @@ public final class Tensors {
         return AbstractTensor.create(data, shape);
     }
 
+    /** A uint8 CPU tensor with a copy of {@code data} (read as unsigned). */
+    public static Tensor uint8s(byte[] data, long... shape) {
+        Torch.init();
+        return AbstractTensor.create(data, false, shape);
+    }
+
     /** The tensors of a {@code std::vector<Tensor>} as a Java list (owning handles). */
     public static java.util.List<Tensor> list(TensorVector v) {
         java.util.List<Tensor> out = new java.util.ArrayList<>();

@@ -43,9 +43,11 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
      * @param prefetch       batches prepared ahead
      * @param maxImagePixels images declaring more pixels are refused before decoding (a bad image); 0 = the
      *                       default, Pillow's 89,478,485
+     * @param exactDecode    decode every JPEG at full size; by default one whose crop will be shrunk by 2, 4 or 8
+     *                       anyway is decoded at that reduction (PIL's {@code draft()}; a few times faster)
      */
     public record Data(String path, int channels, boolean skipBadImages, int workers, int prefetch,
-            long maxImagePixels) {
+            long maxImagePixels, boolean exactDecode) {
         /** The pixel limit in force. */
         public long pixelLimit() {
             return maxImagePixels > 0 ? maxImagePixels : ImageDecoder.DEFAULT_MAX_PIXELS;
@@ -112,7 +114,7 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
      */
     public static final PretrainConfig CPU = new PretrainConfig(
             new Data(/* path: embedded */ null, /* channels */ 1, /* skipBadImages */ false, /* workers */ 2,
-                    /* prefetch */ 4, /* maxImagePixels */ ImageDecoder.DEFAULT_MAX_PIXELS),
+                    /* prefetch */ 4, /* maxImagePixels */ ImageDecoder.DEFAULT_MAX_PIXELS, /* exactDecode */ false),
             new Augment(/* crop scale */ 0.2, 1.0, /* crop ratio */ 3.0 / 4, 4.0 / 3, /* flipProb */ 0.5,
                     /* mean, std: ImageNet's */ null, null),
             new Model(/* preset */ "vit_nano_patch4_28", /* imageSize: preset's */ 0, /* decoderDepth: preset's */ 0,
@@ -134,7 +136,7 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
      */
     public static final PretrainConfig PAPER = new PretrainConfig(
             new Data(/* path */ null, /* channels */ 3, /* skipBadImages */ false, /* workers */ 8, /* prefetch */ 8,
-                    /* maxImagePixels */ ImageDecoder.DEFAULT_MAX_PIXELS),
+                    /* maxImagePixels */ ImageDecoder.DEFAULT_MAX_PIXELS, /* exactDecode */ false),
             new Augment(/* crop scale */ 0.2, 1.0, /* crop ratio */ 3.0 / 4, 4.0 / 3, /* flipProb */ 0.5,
                     /* mean, std: ImageNet's */ null, null),
             new Model(/* preset */ "vit_base_patch16_224", /* imageSize: preset's */ 0, /* decoderDepth */ 12,
@@ -371,7 +373,7 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
                 throw new IllegalArgumentException("not a semaim pre-training config (fields are missing)");
             }
             return new PretrainConfig(new Data(data, channels, skipBadImages, workers, prefetch,
-                    ImageDecoder.DEFAULT_MAX_PIXELS),
+                    ImageDecoder.DEFAULT_MAX_PIXELS, false),
                     new Augment(cropScaleMin, cropScaleMax, cropRatioMin, cropRatioMax, flipProb, mean, std),
                     new Model(model, imageSize, decoderDepth, head, dropPath, 0, 0, 0, 0),
                     new TargetConfig(blurKernel, blurSigma, normPix, loss), new Order(order, similarity),

@@ -170,7 +170,8 @@ public final class Pretrainer {
         }
         try (BatchLoader loader = new BatchLoader(source, new Augmentation(cfg.augmentConfig(channels,
                 mc.imageSize())), cfg.optim().batchSize(), dist.rank(), world, cfg.run().seed(),
-                cfg.data().workers(), cfg.data().prefetch(), cfg.data().skipBadImages(), listener::warn);
+                cfg.data().workers(), cfg.data().prefetch(), cfg.data().skipBadImages(), listener::warn)
+                .decoding(cfg.data().exactDecode() ? BatchLoader.Decoding.EXACT : BatchLoader.Decoding.REDUCED);
                 MetricsLog metrics = !dist.isMain() ? null : new MetricsLog(output.resolve("metrics.jsonl"),
                         resumeFrom == null ? -1 : start.step())) {
             listener.started(start.step(), totalSteps, stepsPerEpoch, describe());
@@ -453,8 +454,9 @@ public final class Pretrainer {
         if (!batches.hasNext()) {
             throw new IllegalStateException("data loader ran out of batches mid-epoch");
         }
-        int s = mc.imageSize();
-        return Tensors.floats(batches.next().images(), cfg.optim().batchSize(), source.channels(), s, s)
-                .to(device, torch.ScalarType.Float);
+        BatchLoader.Batch b = batches.next();
+        Tensor x = b.tensor(device);
+        b.recycle();   // copied into x
+        return x;
     }
 }

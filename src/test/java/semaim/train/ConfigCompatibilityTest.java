@@ -31,7 +31,7 @@ import semaim.target.TargetConfig;
 class ConfigCompatibilityTest {
     /** What that command line means in the current layout. */
     private static final PretrainConfig EXPECTED = new PretrainConfig(
-            new PretrainConfig.Data(null, 1, false, 2, 4, 89_478_485L),
+            new PretrainConfig.Data(null, 1, false, 2, 4, 89_478_485L, false),
             new PretrainConfig.Augment(0.2, 1.0, 3.0 / 4, 4.0 / 3, 0.5, null, null),
             new PretrainConfig.Model("vit_pico_patch2_28", 0, 0, HeadType.LINEAR, 0.1, 0, 0, 0, 0),
             new TargetConfig(9, 1.0, true, LossType.L1),

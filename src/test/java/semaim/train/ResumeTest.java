@@ -31,7 +31,7 @@ class ResumeTest {
     /** 64 images, batch 8, 2 accumulation steps: 4 optimiser steps per epoch. */
     static PretrainConfig tiny(String data, long maxSteps) {
         return new PretrainConfig(
-                new PretrainConfig.Data(data, 1, false, 2, 2, 0),
+                new PretrainConfig.Data(data, 1, false, 2, 2, 0, false),
                 new PretrainConfig.Augment(0.2, 1.0, 3.0 / 4, 4.0 / 3, 0.5, null, null),
                 new PretrainConfig.Model("vit_nano_patch4_28", 16, 2, HeadType.MLP, 0.1, 0, 0, 0, 0),
                 new TargetConfig(9, 1.0, true, LossType.L2),
