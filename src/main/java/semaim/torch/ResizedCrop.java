@@ -45,6 +45,6 @@ public final class ResizedCrop {
         org.bytedeco.pytorch.Device dev = pixels.device();
         Tensor scaleT = Tensors.floats(scale, 1, c, 1, 1).to(dev, torch.ScalarType.Float);
         Tensor shiftT = Tensors.floats(shift, 1, c, 1, 1).to(dev, torch.ScalarType.Float);
-        return torch.addcmul(shiftT, pixels.to(torch.ScalarType.Float), scaleT);
+        return torch.addcmul(shiftT, pixels, scaleT);   // uint8 promoted to float inside the one pass
     }
 }
