@@ -60,9 +60,12 @@ public final class BenchDataCommand implements CommandErrors.Command {
                 System.setProperty("semaim.threads", threads.toString());
             }
             Torch.init();
+            long t0 = System.nanoTime();
             ImageSource source = Datasets.open(data, channels);
-            LOG.info("bench-data: {}; {} px, batch {}, {} worker(s), decoder {}", source.description(), imageSize,
-                    batchSize, workers, decoder.name().toLowerCase(Locale.ROOT));
+            double listed = (System.nanoTime() - t0) / 1e9;
+            LOG.info("bench-data: {} (listed in {} s); {} px, batch {}, {} worker(s), decoder {}",
+                    source.description(), String.format("%.2f", listed), imageSize, batchSize, workers,
+                    decoder.name().toLowerCase(Locale.ROOT));
             LoaderBench.Result r = LoaderBench.run(source, new LoaderBench.Options(AugmentConfig.pretraining(
                     imageSize, source.channels()), batchSize, workers, prefetch != null ? prefetch : 2 * workers,
                     decoder, warmup, batches, seed), LOG::warn);
@@ -71,6 +74,7 @@ public final class BenchDataCommand implements CommandErrors.Command {
             j.put("batch_size", batchSize);
             j.put("workers", workers);
             j.put("data", source.description());
+            j.put("listing_seconds", listed);
             String json = Json.gson(false).toJson(j);
             System.out.println(json);
             if (output != null) {

@@ -5,11 +5,13 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import semaim.torch.Scope;
 import semaim.util.Memory;
 
 /**
  * The data path alone, timed: the pre-training loader ({@link BatchLoader} with its augmentation) drawing batches
- * as fast as it can, with nothing consuming them. What a training run can be fed at most.
+ * as fast as it can, each turned into the normalised tensor a step takes ({@link BatchLoader.Batch#tensor}, on
+ * this thread, as in pretrain) and nothing else. What a training run can be fed at most.
  */
 public final class LoaderBench {
     private LoaderBench() {}
@@ -48,7 +50,13 @@ public final class LoaderBench {
             double rssFirst = Memory.rssMb();
             long t0 = System.nanoTime();
             for (int i = 0; i < o.batches(); i++) {
-                batches.next().recycle();   // as pretrain does once it has copied the batch
+                BatchLoader.Batch b = batches.next();
+                long t = System.nanoTime();
+                try (Scope scope = Scope.open()) {
+                    b.tensor();   // normalised as pretrain does it, on the consuming thread
+                }
+                loader.times().add(StageTimes.Stage.NORMALISE, t);
+                b.recycle();
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             int images = o.batches() * o.batchSize();
