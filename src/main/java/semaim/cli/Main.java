@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "semaim", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "SemAIM: semantic-aware autoregressive image modeling (AAAI 2024) on libtorch.",
         subcommands = {PretrainCommand.class, KnnCommand.class, LinprobeCommand.class, FinetuneCommand.class,
-            AblateCommand.class, VisualizeCommand.class, ReportCommand.class, BenchCommand.class, BenchDataCommand.class,
+            AblateCommand.class, VisualizeCommand.class, ReportCommand.class, BenchCommand.class, BenchDataCommand.class, PackCommand.class,
             BenchCurveCommand.class, LaunchCommand.class, ExportCommand.class, EmbedCommand.class, AttnprobeCommand.class,
             SegmentCommand.class, MakeSegdataCommand.class, MakeClutterCommand.class,
             CommandLine.HelpCommand.class},

@@ -156,7 +156,7 @@ public final class BatchLoader implements AutoCloseable {
         if (worldSize < 1 || rank < 0 || rank >= worldSize) {
             throw new IllegalArgumentException("rank " + rank + " is not in [0, " + worldSize + ")");
         }
-        batchesPerEpoch(source.size(), batchSize, worldSize);   // at least one
+        batchesPerEpoch(source, batchSize, worldSize);   // at least one
         this.rank = rank;
         this.worldSize = worldSize;
         if (source.channels() != augmentation.config().channels()) {
@@ -211,7 +211,23 @@ public final class BatchLoader implements AutoCloseable {
 
     /** Full global batches per epoch (drop last): each rank gets this many batches of {@code batchSize}. */
     public int batchesPerEpoch() {
-        return batchesPerEpoch(source.size(), batchSize, worldSize);
+        return batchesPerEpoch(source, batchSize, worldSize);
+    }
+
+    /**
+     * Full batches per epoch of {@code source} for each of {@code worldSize} ranks: a share of the global
+     * permutation, or of the smallest rank's shards for a {@link ShardOrder} source.
+     */
+    public static int batchesPerEpoch(ImageSource source, int batchSize, int worldSize) {
+        if (!(source instanceof ShardOrder sharded)) {
+            return batchesPerEpoch(source.size(), batchSize, worldSize);
+        }
+        int perRank = sharded.samplesPerRank(worldSize);
+        if (perRank < batchSize) {
+            throw new IllegalArgumentException("the smallest rank's shards hold " + perRank + " images, fewer than"
+                    + " one batch of " + batchSize + " (lower --batch-size, or pack into more even shards)");
+        }
+        return perRank / batchSize;
     }
 
     /** Full global batches per epoch of {@code size} images in batches of {@code batchSize} per rank. */
@@ -235,23 +251,14 @@ public final class BatchLoader implements AutoCloseable {
 
     /** The epoch's order of source indices: a Fisher-Yates shuffle seeded by (seed, epoch). */
     public int[] permutation(int epoch) {
-        int[] p = new int[source.size()];
-        for (int i = 0; i < p.length; i++) {
-            p[i] = i;
-        }
-        Rng rng = new Rng(mix(seed, 0x5EED_0F_E90C4L, epoch));
-        for (int i = p.length - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
+        return new Rng(mix(seed, 0x5EED_0F_E90C4L, epoch)).permutation(source.size());
     }
 
     /** Batches {@code startBatch..} of {@code epoch}, prepared up to {@code prefetch} batches ahead. */
     public Iterator<Batch> epoch(int epoch, int startBatch) {
-        int[] perm = permutation(epoch);
+        // A global permutation that every rank slices, or this rank's own stream of its shards.
+        int[] perm = source instanceof ShardOrder sharded ? sharded.order(epoch, seed, rank, worldSize)
+                : permutation(epoch);
         int total = batchesPerEpoch();
         return new Iterator<>() {
             private final ArrayDeque<Future<Batch>> queue = new ArrayDeque<>();
@@ -304,8 +311,8 @@ public final class BatchLoader implements AutoCloseable {
         int[] indices = new int[batchSize];
         times.add(StageTimes.Stage.ASSEMBLE, t);
         for (int k = 0; k < batchSize; k++) {
-            int position = (b * worldSize + rank) * batchSize + k;
-            int index = perm[position];
+            int position = (b * worldSize + rank) * batchSize + k;   // unique over ranks: seeds the augmentation
+            int index = perm[source instanceof ShardOrder ? b * batchSize + k : position];
             for (int tries = 0; ; tries++) {
                 try {
                     String damage = sample(index, new Rng(mix(seed, epoch, position)), images, pixels, k * per);

@@ -22,6 +22,9 @@ public final class Datasets {
         if (path == null || path.isBlank()) {
             return FashionMnist.embeddedTrain();
         }
+        if (TarShards.names(path)) {
+            return TarShards.open(path, channels, maxPixels);
+        }
         Path p = Path.of(path);
         String name = p.getFileName() == null ? "" : p.getFileName().toString();
         if (name.contains("idx3-ubyte")) {

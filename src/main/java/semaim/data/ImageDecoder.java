@@ -47,9 +47,18 @@ public final class ImageDecoder {
         T apply(ImageReader reader) throws IOException;
     }
 
-    /** Opens {@code file} with ImageIO's reader for its format; any failure is a {@link DataException}. */
+    /** Where an image's bytes come from, for ImageIO. */
+    private interface Input {
+        ImageInputStream open() throws IOException;
+    }
+
     private static <T> T withReader(Path file, ReaderUse<T> use) throws IOException {
-        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+        return withReader(() -> ImageIO.createImageInputStream(file.toFile()), file, use);
+    }
+
+    /** Opens {@code file} with ImageIO's reader for its format; any failure is a {@link DataException}. */
+    private static <T> T withReader(Input input, Object file, ReaderUse<T> use) throws IOException {
+        try (ImageInputStream in = input.open()) {
             if (in == null) {
                 throw new DataException("cannot decode image " + file + ": cannot open it");
             }
@@ -73,8 +82,18 @@ public final class ImageDecoder {
 
     /** Decodes {@code file}; an unreadable, unsupported or oversized file is a {@link DataException}. */
     public static DecodedImage decode(Path file, int channels, long maxPixels) throws IOException {
+        return decode(() -> ImageIO.createImageInputStream(file.toFile()), file, channels, maxPixels);
+    }
+
+    /** Decodes an image held in memory ({@code name} for messages), as {@link #decode(Path, int, long)}. */
+    public static DecodedImage decode(byte[] bytes, String name, int channels, long maxPixels) throws IOException {
+        return decode(() -> ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(bytes)), name, channels,
+                maxPixels);
+    }
+
+    private static DecodedImage decode(Input input, Object file, int channels, long maxPixels) throws IOException {
         List<String> warnings = new ArrayList<>();
-        BufferedImage img = withReader(file, reader -> {
+        BufferedImage img = withReader(input, file, reader -> {
             long w = reader.getWidth(0), h = reader.getHeight(0);
             if (w * h > maxPixels) {
                 throw new DataException("image " + file + " declares " + w + " x " + h + " = " + w * h

@@ -146,7 +146,7 @@ public final class Pretrainer {
         int world = dist.worldSize();
         int imagesPerStep = cfg.effectiveBatch() * world;   // batch x accumulation x processes, as the reference
         int accum = cfg.optim().accumSteps();
-        int itersPerEpoch = BatchLoader.batchesPerEpoch(source.size(), cfg.optim().batchSize(), world);
+        int itersPerEpoch = BatchLoader.batchesPerEpoch(source, cfg.optim().batchSize(), world);
         int stepsPerEpoch = itersPerEpoch / accum;
         if (stepsPerEpoch == 0) {
             throw new TrainingException(source.description() + " gives " + itersPerEpoch + " batches of "
