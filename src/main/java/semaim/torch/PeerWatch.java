@@ -60,8 +60,12 @@ final class PeerWatch implements AutoCloseable {
         step = s;
     }
 
-    /** Publishes this rank's own failure so that the others stop at once, naming it. */
+    /**
+     * Publishes this rank's own failure so that the others stop at once, naming it. The watch stops first: this rank
+     * says its failure itself, and must not hear it back from the store as a second line.
+     */
     void publishFailure(String message) {
+        closed = true;
         try {
             store.set(FAILED, "rank " + rank + " failed: " + message);
         } catch (RuntimeException storeGone) {
