@@ -80,9 +80,10 @@ public final class PackCommand implements CommandErrors.Command {
                 close(tar, shard - 1);
             }
             Files.write(output.resolve("classes.txt"), folder.classNames(), StandardCharsets.UTF_8);
-            LOG.info("wrote {} images into {} shard(s) in {} (use --data {} or '{}/shards-{{{}..{}}}.tar')",
-                    folder.size(), shard, output, output, output, String.format("%06d", 0),
-                    String.format("%06d", shard - 1));
+            String pattern = output.resolve("shards-{" + String.format("%06d..%06d", 0, shard - 1) + "}.tar")
+                    .toString();
+            LOG.info("wrote {} images into {} shard(s) in {} (use --data {} or '{}')", folder.size(), shard, output,
+                    output, pattern);
             return ExitCodes.OK;
         });
     }
