@@ -90,15 +90,20 @@ public final class BenchCommand implements CommandErrors.Command {
             if (!dist.isMain()) {
                 return ExitCodes.OK;
             }
-            String json = semaim.io.Json.gson(false).toJson(r.json());
-            System.out.println(json);
-            if (output != null) {
-                Files.writeString(output, json + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                        StandardOpenOption.APPEND);
-            }
+            printJsonLine(r.json(), output);
             table(r);
             return ExitCodes.OK;
         });
+    }
+
+    /** A benchmark's result as one JSON line on stdout, also appended to {@code output} when given. */
+    static void printJsonLine(Object result, Path output) throws java.io.IOException {
+        String json = semaim.io.Json.gson(false).toJson(result);
+        System.out.println(json);
+        if (output != null) {
+            Files.writeString(output, json + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+        }
     }
 
     private static int or(Integer v) {

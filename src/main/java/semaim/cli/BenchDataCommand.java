@@ -1,9 +1,6 @@
 package semaim.cli;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 import java.util.Map;
 
@@ -18,7 +15,6 @@ import semaim.data.Datasets;
 import semaim.data.ImageSource;
 import semaim.data.LoaderBench;
 import semaim.data.StageTimes;
-import semaim.io.Json;
 import semaim.torch.Torch;
 
 /** {@code semaim bench-data}: how many images per second the pre-training data path delivers, stage by stage. */
@@ -75,12 +71,7 @@ public final class BenchDataCommand implements CommandErrors.Command {
             j.put("workers", workers);
             j.put("data", source.description());
             j.put("listing_seconds", listed);
-            String json = Json.gson(false).toJson(j);
-            System.out.println(json);
-            if (output != null) {
-                Files.writeString(output, json + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                        StandardOpenOption.APPEND);
-            }
+            BenchCommand.printJsonLine(j, output);
             table(r);
             return ExitCodes.OK;
         });
