@@ -109,7 +109,24 @@ class ShardsTest {
             assertTrue(reads.values().stream().allMatch(n -> n == 1), "no image read twice: " + reads);
             assertTrue(reads.size() >= 40, "nearly every image read (drop-last aside): " + reads.size());
         }
-        TarShards.class.getName();
+    }
+
+    /** bench-data times the loader on a folder and on its shards: one JSON line, native decoding, every stage. */
+    @Test
+    void benchDataTimesTheFolderAndTheShards() throws Exception {
+        Path images = folder();
+        for (Path data : List.of(images, pack(images, "8KB"))) {
+            Cli.Outcome o = Cli.run("bench-data", "--data", data.toString(), "--channels", "1", "--image-size", "16",
+                    "--batch-size", "8", "--batches", "4", "--warmup", "1");
+            assertEquals(ExitCodes.OK, o.code(), o.err());
+            com.google.gson.JsonObject j = com.google.gson.JsonParser.parseString(o.out().lines().findFirst()
+                    .orElseThrow()).getAsJsonObject();
+            assertEquals("native", j.get("decoder").getAsString());
+            assertEquals(32, j.get("images").getAsInt());
+            assertTrue(j.get("images_per_s").getAsDouble() > 0 && j.get("decode_ms_per_image").getAsDouble() > 0, j
+                    .toString());
+            assertTrue(o.err().contains("ms per image, summed over workers: read"), o.err());
+        }
     }
 
     /** Pre-training from the shards sees the folder's images, every epoch. */
