@@ -34,7 +34,8 @@ public record EncoderCheckpoint(Path file, String sha256, ModelConfig modelConfi
      * folder named is an error; in a run folder a damaged newer checkpoint is skipped with a warning.
      */
     public static EncoderCheckpoint open(Path path) throws IOException {
-        Path file = CheckpointFolders.modelFile(path, m -> LOG.warn("{}", m));
+        Path file = CheckpointFolders.locateModel(path, m -> LOG.warn("{}", m));
+        String sha256 = CheckpointFolders.verifiedSha256(file);   // hashed once: checked and recorded
         SafeTensors.Contents c = SafeTensors.read(file);
         Tensor patchWeight = c.tensors().get("patch_embed.proj.weight");
         if (patchWeight == null || patchWeight.dim() != 4) {
@@ -49,7 +50,7 @@ public record EncoderCheckpoint(Path file, String sha256, ModelConfig modelConfi
         } catch (JsonParseException e) {
             throw new IllegalArgumentException(file + ": the pre-training config in its metadata is not valid JSON");
         }
-        return new EncoderCheckpoint(file, CheckpointFolders.sha256(file), configs.model(), configs.target(),
+        return new EncoderCheckpoint(file, sha256, configs.model(), configs.target(),
                 pretrainConfig, c.tensors());
     }
 

@@ -180,17 +180,16 @@ public final class CheckpointFolders {
     }
 
     /**
-     * The weights file a user means by {@code path}, checked against the SHA-256 recorded beside it: the file itself,
-     * {@code model.safetensors} of a checkpoint folder, or that of the newest valid checkpoint of a run folder (a
-     * damaged newer one is skipped and reported through {@code warn}). A named file or checkpoint that fails its
-     * check is a {@link DamagedWeightsException}.
+     * The weights file a user means by {@code path}: the file itself, {@code model.safetensors} of a checkpoint
+     * folder, or that of the newest valid checkpoint of a run folder (a damaged newer one is skipped and reported
+     * through {@code warn}). A named file or folder is not checked here: {@link #verifiedSha256} does that.
      */
-    public static Path modelFile(Path path, Consumer<String> warn) throws IOException {
+    public static Path locateModel(Path path, Consumer<String> warn) throws IOException {
         if (Files.isRegularFile(path)) {
-            return verifiedWeights(path);
+            return path;
         }
         if (Files.isRegularFile(path.resolve(MODEL))) {
-            return verifiedWeights(path.resolve(MODEL));
+            return path.resolve(MODEL);
         }
         if (Files.isDirectory(path.resolve(CHECKPOINTS))) {
             return latestValid(path.resolve(CHECKPOINTS), warn)
@@ -206,25 +205,53 @@ public final class CheckpointFolders {
      * ({@link #writeChecksum}). A file with neither record (another tool's) is taken as it is.
      */
     public static Path verifiedWeights(Path file) throws IOException {
+        verifiedSha256(file);
+        return file;
+    }
+
+    /**
+     * As {@link #verifiedWeights}, returning the file's SHA-256, so that a caller who records it (provenance) does
+     * not hash the file a second time. A checkpoint verified earlier in this process and unchanged since is not
+     * hashed again.
+     */
+    public static String verifiedSha256(Path file) throws IOException {
         Path folder = file.toAbsolutePath().getParent();
         if (folder != null && Files.isRegularFile(folder.resolve(STATE))) {
+            JsonObject state;
             try {
-                verify(folder);
+                state = verifyOnce(folder);
             } catch (IOException e) {
                 throw new DamagedWeightsException(file + " is damaged: " + e.getMessage()
                         + "; name an earlier checkpoint, or the run folder to take the newest valid one", e);
             }
-            return file;
+            JsonObject files = state.getAsJsonObject("files");
+            String name = file.getFileName().toString();
+            return files.has(name) ? files.getAsJsonObject(name).get("sha256").getAsString() : sha256(file);
         }
+        String actual = sha256(file);
         Path sum = checksumFile(file);
         if (Files.isRegularFile(sum)) {
             String recorded = Files.readString(sum, StandardCharsets.UTF_8).strip().split("\\s+")[0];
-            if (!recorded.equalsIgnoreCase(sha256(file))) {
+            if (!recorded.equalsIgnoreCase(actual)) {
                 throw new DamagedWeightsException(file + " is damaged: its SHA-256 differs from the one recorded in "
                         + sum, null);
             }
         }
-        return file;
+        return actual;
+    }
+
+    /** {@link #verify}, skipped (state.json re-read only) for a folder verified in this process and unchanged since. */
+    private static JsonObject verifyOnce(Path folder) throws IOException {
+        String seen = VERIFIED.get(folder.toAbsolutePath().normalize());
+        if (seen != null && seen.equals(stamp(folder))) {
+            try {
+                return StrictJson.parse(Files.readString(folder.resolve(STATE), StandardCharsets.UTF_8))
+                        .getAsJsonObject();
+            } catch (JsonParseException | IllegalStateException e) {
+                // changed under us: verify in full below
+            }
+        }
+        return verify(folder);
     }
 
     /** The file that records {@code file}'s SHA-256: {@code FILE.sha256}. */

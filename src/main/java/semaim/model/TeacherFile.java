@@ -39,8 +39,8 @@ public final class TeacherFile {
 
     public static Loaded load(Path file, TargetKind kind, int heads, ModelConfig student, Consumer<String> warn)
             throws IOException {
-        SafeTensors.Contents contents = SafeTensors.read(CheckpointFolders.verifiedWeights(file));
-        String sha = CheckpointFolders.sha256(file);
+        String sha = CheckpointFolders.verifiedSha256(file);   // hashed once: checked and recorded
+        SafeTensors.Contents contents = SafeTensors.read(file);
         String name = file.toString();
         int h = heads > 0 ? heads : metadataHeads(contents.metadata());
         Loaded loaded = kind == TargetKind.CLIP ? clip(contents.tensors(), name, h, student, warn)
