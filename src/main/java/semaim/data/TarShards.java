@@ -103,6 +103,12 @@ public final class TarShards implements EncodedImages, ShardOrder {
             throw new DataException("the shards of " + spec + " hold no images");
         }
         boolean labelled = members.stream().anyMatch(m -> m.label() >= 0);
+        List<Member> unlabelled = members.stream().filter(m -> m.label() < 0).toList();
+        if (labelled && !unlabelled.isEmpty()) {   // a member lost in packing or copying: say so, never label -1
+            throw new DataException(unlabelled.size() + " of " + members.size() + " images in " + spec
+                    + " have no .cls member while the others do (first: " + unlabelled.get(0).name()
+                    + "); a labelled set needs a class per image: pack it again");
+        }
         return new TarShards(shards, members, channels, maxPixels, classNames, "tar shards " + spec + " ("
                 + shards.size() + " shards, " + members.size() + " images, " + (labelled ? "labelled" : "unlabelled")
                 + ", " + (channels == 1 ? "grayscale" : "RGB") + ")");
@@ -157,10 +163,16 @@ public final class TarShards implements EncodedImages, ShardOrder {
                 } else if (ext.equals("cls")) {
                     try (InputStream in = tar.getInputStream(e)) {
                         String text = new String(in.readNBytes(32), StandardCharsets.UTF_8).strip();
-                        labels.put(key, text.matches("\\d+") ? Integer.parseInt(text) : -1);
+                        if (!text.matches("\\d{1,9}")) {
+                            throw new DataException(shard + ": " + name + " holds \"" + text
+                                    + "\", not a class index");
+                        }
+                        labels.put(key, Integer.parseInt(text));
                     }
                 }
             }
+        } catch (DataException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             throw new DataException("cannot read tar shard " + shard + ": " + e.getMessage(), e);
         }

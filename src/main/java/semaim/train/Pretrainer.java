@@ -173,7 +173,8 @@ public final class Pretrainer {
                 cfg.data().workers(), cfg.data().prefetch(), cfg.data().skipBadImages(), listener::warn)
                 .decoding(cfg.data().exactDecode() ? BatchLoader.Decoding.EXACT : BatchLoader.Decoding.REDUCED);
                 MetricsLog metrics = !dist.isMain() ? null : new MetricsLog(output.resolve("metrics.jsonl"),
-                        resumeFrom == null ? -1 : start.step())) {
+                        resumeFrom == null ? -1 : start.step());
+                SampleLog samples = SampleLog.open(source, dist.rank())) {
             listener.started(start.step(), totalSteps, stepsPerEpoch, describe());
             LrSchedule schedule = new LrSchedule(peakLr(), cfg.optim().minLr(), cfg.optim().warmupEpochs(),
                     epochs);
@@ -193,7 +194,7 @@ public final class Pretrainer {
                 while (micro < microPerEpoch && step < totalSteps) {
                     double lr = schedule.at(e + micro / (double) itersPerEpoch);
                     Optimizers.setLearningRate(optimizer, lr);
-                    TrainStep.Stats local = trainStep.run(() -> nextImages(batches), null);   // Algorithm 1
+                    TrainStep.Stats local = trainStep.run(() -> nextImages(batches, samples), null);   // Algorithm 1
                     // One small all-reduce per step: the loss averaged over ranks, and whether any rank was asked
                     // to stop (all ranks must stop after the same step, or the others would wait in the next one).
                     double[] reduced = dist.sum(new double[] {local.loss(), stopRequested.getAsBoolean() ? 1 : 0});
@@ -450,11 +451,14 @@ public final class Pretrainer {
     }
 
     /** The next micro-batch as a float tensor on the training device. */
-    private Tensor nextImages(Iterator<BatchLoader.Batch> batches) {
+    private Tensor nextImages(Iterator<BatchLoader.Batch> batches, SampleLog samples) {
         if (!batches.hasNext()) {
             throw new IllegalStateException("data loader ran out of batches mid-epoch");
         }
         BatchLoader.Batch b = batches.next();
+        if (samples != null) {
+            samples.record(b);
+        }
         Tensor x = b.tensor(device);
         b.recycle();   // copied into x
         return x;

@@ -28,6 +28,7 @@ import semaim.data.TestData;
 
 /** Issue 23, item 4: pack writes WebDataset-style shards, and pre-training reads them as it reads the folder. */
 class ShardsTest {
+    private static final String SAMPLE_LOG = "SEMAIM_LOG_SAMPLES";
     @TempDir
     Path dir;
 
@@ -108,6 +109,78 @@ class ShardsTest {
             }
             assertTrue(reads.values().stream().allMatch(n -> n == 1), "no image read twice: " + reads);
             assertTrue(reads.size() >= 40, "nearly every image read (drop-last aside): " + reads.size());
+        }
+    }
+
+    /**
+     * A real 2-process run under {@code launch}, from shards: the ranks' sample logs ({@code SEMAIM_LOG_SAMPLES})
+     * name every image the steps trained on; within an epoch no image is read twice, by one rank or by both.
+     */
+    @Test
+    void twoProcessesUnderLaunchReadEachImageOncePerEpoch() throws Exception {
+        Path shards = pack(folder(), "8KB");
+        Path logs = dir.resolve("samples");
+        Process launch = Cli.start(List.of(), null, Map.of(SAMPLE_LOG, logs.toString()), "launch",
+                "--nproc-per-node", "2", "--rendezvous", "file:" + dir.resolve("store"), "--", "pretrain", "--data",
+                shards.toString(), "--channels", "1", "--image-size", "16", "--width", "32", "--depth", "1",
+                "--heads", "1", "--decoder-depth", "1", "--batch-size", "4", "--epochs", "2", "--workers", "1",
+                "--viz-every", "0", "--monitor-knn", "0", "--output", dir.resolve("run").toString());
+        String log = new String(launch.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(launch.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), log);
+        assertEquals(ExitCodes.OK, launch.exitValue(), log);
+        int batches = BatchLoader.batchesPerEpoch(Datasets.open(shards.toString(), 1), 4, 2);
+        for (int epoch = 0; epoch < 2; epoch++) {
+            Map<String, Integer> reads = new HashMap<>();
+            for (int rank = 0; rank < 2; rank++) {
+                List<String> lines = Files.readAllLines(logs.resolve("samples-rank-" + rank + ".tsv"));
+                String e = epoch + "\t";
+                List<String> names = lines.stream().filter(l -> l.startsWith(e)).map(l -> l.split("\t")[3])
+                        .toList();
+                assertEquals(batches * 4, names.size(), "rank " + rank + ", epoch " + epoch + ": " + names);
+                names.forEach(n -> reads.merge(n, 1, Integer::sum));
+            }
+            assertEquals(2 * batches * 4, reads.size(), "no image read twice in epoch " + epoch + ": " + reads);
+        }
+    }
+
+    /**
+     * A labelled set missing one {@code .cls} member, or with one that is not a class index, is refused at opening
+     * (exit 4, naming the member): before, that image trained and evaluated with label -1, silently.
+     */
+    @Test
+    void aLabelledShardWithAMissingOrBadClassIsADataError() throws Exception {
+        Path one = pack(folder(), "1MB").resolve("shards-000000.tar");
+        for (String damage : List.of("missing", "text")) {
+            Path damaged = dir.resolve("damaged-" + damage).resolve("shards-000000.tar");
+            Files.createDirectories(damaged.getParent());
+            boolean[] done = {false};
+            try (var in = new org.apache.commons.compress.archivers.tar.TarFile(one); var out = new org.apache
+                    .commons.compress.archivers.tar.TarArchiveOutputStream(Files.newOutputStream(damaged))) {
+                for (var e : in.getEntries()) {
+                    byte[] body;
+                    try (var content = in.getInputStream(e)) {
+                        body = content.readAllBytes();
+                    }
+                    if (e.getName().endsWith(".cls") && !done[0]) {
+                        done[0] = true;
+                        if (damage.equals("missing")) {
+                            continue;
+                        }
+                        body = "cat".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                        e.setSize(body.length);
+                    }
+                    out.putArchiveEntry(e);
+                    out.write(body);
+                    out.closeArchiveEntry();
+                }
+            }
+            Cli.Outcome o = Cli.run("pretrain", "--data", damaged.getParent().toString(), "--channels", "1",
+                    "--image-size", "16", "--batch-size", "8", "--epochs", "1", "--viz-every", "0",
+                    "--output", dir.resolve("run-" + damage).toString());
+            assertEquals(ExitCodes.DATA, o.code(), o.err());
+            assertTrue(o.oneLineError(), o.err());
+            assertTrue(o.err().contains(damage.equals("missing") ? "1 of 48 images" : "holds \"cat\", not a class"),
+                    o.err());
         }
     }
 
