@@ -22,7 +22,8 @@ public final class LoaderBench {
 
     /** Images per second, seconds per image in each stage (summed over workers), and memory. */
     public record Result(int images, double seconds, double imagesPerSecond, Map<StageTimes.Stage, Double> msPerImage,
-            boolean nativeDecoding, double rssFirstMb, double rssLastMb, double peakRssMb) {
+            boolean nativeDecoding, double rssFirstMb, double rssLastMb, double peakRssMb, double[] rssByTenthMb,
+            double[] javaHeapByTenthMb) {
         public Map<String, Object> json() {
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("images", images);
@@ -33,6 +34,9 @@ public final class LoaderBench {
             j.put("rss_first_mb", rssFirstMb);
             j.put("rss_last_mb", rssLastMb);
             j.put("peak_rss_mb", peakRssMb);
+            // after each tenth of the timed batches: a leak climbs steadily, warming-up allocators level off
+            j.put("rss_mb_by_tenth", rssByTenthMb);
+            j.put("java_heap_committed_mb_by_tenth", javaHeapByTenthMb);
             return j;
         }
     }
@@ -48,6 +52,8 @@ public final class LoaderBench {
             }
             loader.times().reset();
             double rssFirst = Memory.rssMb();
+            double[] rssByTenth = new double[10], heapByTenth = new double[10];
+            int tenths = 0;
             long t0 = System.nanoTime();
             for (int i = 0; i < o.batches(); i++) {
                 BatchLoader.Batch b = batches.next();
@@ -57,6 +63,10 @@ public final class LoaderBench {
                 }
                 loader.times().add(StageTimes.Stage.NORMALISE, t);
                 b.recycle();
+                for (; tenths < 10 && (i + 1) * 10L >= (tenths + 1L) * o.batches(); tenths++) {
+                    rssByTenth[tenths] = Memory.rssMb();
+                    heapByTenth[tenths] = Runtime.getRuntime().totalMemory() / (1024.0 * 1024.0);
+                }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             int images = o.batches() * o.batchSize();
@@ -65,7 +75,7 @@ public final class LoaderBench {
                 ms.put(s, loader.times().seconds(s) * 1e3 / images);
             }
             return new Result(images, seconds, images / seconds, ms, loader.decodesNatively(), rssFirst,
-                    Memory.rssMb(), Memory.peakRssMb());
+                    Memory.rssMb(), Memory.peakRssMb(), rssByTenth, heapByTenth);
         } catch (BatchLoader.UncheckedDataException e) {
             throw e.getCause();
         }
