@@ -5,6 +5,7 @@
 # against its model's bench speed. Prints a Markdown table.
 #
 # usage: scripts/bench-data-vs-torchvision.sh [WORK_DIR]   (default /tmp/semaim-bench-data)
+#        ONLY=pretrain scripts/bench-data-vs-torchvision.sh ...   (the pre-training rows alone)
 # needs: Debian's python3-torch python3-torchvision python3-pil (a benchmark baseline only; see the reference-bench
 # README). Python is never used by semaim itself.
 set -euo pipefail
@@ -44,6 +45,7 @@ semaim() {   # DIR WORKERS BATCHES DECODER -> images/s
     | $PY -c 'import json,sys; print(round(json.loads(sys.stdin.readline())["images_per_s"], 1))'
 }
 
+if [ "${ONLY:-}" != pretrain ]; then
 echo "| set | workers | torchvision img/s | semaim reduced | semaim exact | semaim java (before) | reduced / torchvision |"
 echo "|---|---|---|---|---|---|---|"
 for set in jpegs:2:60 large:2:14 pngs:2:60; do
@@ -56,11 +58,13 @@ for set in jpegs:2:60 large:2:14 pngs:2:60; do
     echo "| $name | $w | $tv | $red | $ex | $jv | $($PY -c "print(f'{$red / $tv:.2f}x')") |"
   done
 done
+fi
 
 echo
 M=(--model vit_tiny_patch16_224 --patch-size 32 --width 32 --depth 1 --heads 1 --decoder-depth 1)
-bench=$("$ROOT/bin/semaim" bench "${M[@]}" --blur-kernel 0 --batch-size 64 --steps 10 2>/dev/null \
-  | $PY -c 'import json,sys; print(json.loads(sys.stdin.readline())["images_per_s"])')
+# the step alone: the median of 3 bench runs (one run moves by 10-20% on 2 cores)
+bench=$(for i in 1 2 3; do "$ROOT/bin/semaim" bench "${M[@]}" --blur-kernel 0 --batch-size 64 --steps 10 2>/dev/null \
+  | $PY -c 'import json,sys; print(json.loads(sys.stdin.readline())["images_per_s"])'; done | sort -g | sed -n 2p)
 for set in jpegs pngs; do
   rm -rf "$WORK/run-$set"
   "$ROOT/bin/semaim" pretrain --data "$WORK/$set" --channels 3 "${M[@]}" --target pixel --blur-kernel 0 --workers 2 \
