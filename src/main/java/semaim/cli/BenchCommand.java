@@ -117,8 +117,15 @@ public final class BenchCommand implements CommandErrors.Command {
                 j.get("step_ms_min"), j.get("step_ms_max"), j.get("images_per_s"));
         LOG.info("FLOPs/image {} GFLOP (similarity pass + forward + backward) -> {} GFLOPS achieved",
                 String.format("%.3f", r.flopsPerImage() / 1e9), j.get("gflops"));
-        LOG.info("matmul peak fp32 {} GFLOPS, bf16 {} GFLOPS -> MFU {}", j.get("peak_fp32_gflops"),
-                j.get("peak_bf16_gflops"), j.get("mfu"));
+        LOG.info("GEMM peak on the step's shapes: fp32 {} GFLOPS, bf16 {} GFLOPS; {} readings {} (spread {}%, best"
+                + " shape {})", j.get("peak_fp32_gflops"), j.get("peak_bf16_gflops"), j.get("precision"),
+                j.get("peak_readings_gflops"), Math.round(r.peak().spread() * 100), j.get("peak_shape"));
+        if (Double.isNaN(r.mfu())) {
+            LOG.warn("MFU not printed: the step reached {} GFLOPS, above the measured peak, so the peak measurement"
+                    + " failed (a busy machine?); run bench again", j.get("gflops"));
+        } else {
+            LOG.info("MFU {}", j.get("mfu"));
+        }
         LOG.info("step split  {} ms; peak RSS {} MiB", j.get("split_ms"), j.get("peak_rss_mb"));
         if (r.worldSize() > 1) {
             LOG.info("{} processes, global batch {}: all-reduce of the gradients alone {} ms (overlapped with backward"

@@ -154,26 +154,6 @@ public final class Torch {
         return torch.get_num_threads();
     }
 
-    /**
-     * Measured matrix-multiply throughput in GFLOPS for an n x n product in {@code dtype} ({@code Float} or
-     * {@code BFloat16}) on the CPU: the best of {@code reps} timed products after two warm-up ones.
-     */
-    public static double matmulGflops(torch.ScalarType dtype, int n, int reps) {
-        init();
-        try (Scope s = Scope.open()) {
-            Tensor a = torch.randn(n, n).to(dtype), b = torch.randn(n, n).to(dtype);
-            a.matmul(b);
-            a.matmul(b);
-            long best = Long.MAX_VALUE;
-            for (int i = 0; i < reps; i++) {
-                long t = System.nanoTime();
-                a.matmul(b);
-                best = Math.min(best, System.nanoTime() - t);
-            }
-            return 2.0 * n * n * n / best;
-        }
-    }
-
     /** Seeds libtorch's default generators (CPU and, when present, CUDA): {@code torch.manual_seed}. */
     public static void manualSeed(long seed) {
         init();

@@ -2,6 +2,7 @@ package semaim.train;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -17,6 +18,7 @@ import semaim.order.Orders;
 import semaim.order.SimilarityKind;
 import semaim.target.TargetConfig;
 import semaim.torch.DataParallel;
+import semaim.torch.GemmPeak;
 import semaim.torch.Distributed;
 import semaim.torch.Nn;
 import semaim.torch.Precision;
@@ -41,7 +43,7 @@ public final class Bench {
 
     /** The measurement; {@link #json()} uses bench_step.py's field names where they mean the same. */
     public record Result(Options options, Precision precision, int threads, long params, double[] stepMs,
-            double lastLoss, long flopsPerImage, double peakFp32Gflops, double peakBf16Gflops, double peakRssMb,
+            double lastLoss, long flopsPerImage, GemmPeak.Peak peakFp32, GemmPeak.Peak peakBf16, double peakRssMb,
             Map<String, Double> splitMs, int worldSize, double allReduceMs) {
 
         public double medianMs() {
@@ -58,9 +60,18 @@ public final class Bench {
             return flopsPerImage * (double) options.batchSize() / (medianMs() / 1000) / 1e9;
         }
 
-        /** Model FLOP utilisation against the peak of the precision used. */
+        /** The GEMM peak of the precision the step ran in (fp16 has no CPU peak here: bf16's stands in). */
+        public GemmPeak.Peak peak() {
+            return precision == Precision.FP32 ? peakFp32 : peakBf16;
+        }
+
+        /**
+         * Model FLOP utilisation against the peak of the precision used, or NaN when it would exceed 1: the step
+         * cannot beat its own kernels, so the peak measurement failed (a slow reading on a busy machine).
+         */
         public double mfu() {
-            return gflops() / (precision == Precision.BF16 ? peakBf16Gflops : peakFp32Gflops);
+            double mfu = gflops() / peak().gflops();
+            return mfu <= 1 ? mfu : Double.NaN;
         }
 
         public Map<String, Object> json() {
@@ -89,9 +100,14 @@ public final class Bench {
             j.put("steps", stepMs.length);
             j.put("flops_per_image", flopsPerImage);
             j.put("gflops", round(gflops()));
-            j.put("peak_fp32_gflops", round(peakFp32Gflops));
-            j.put("peak_bf16_gflops", round(peakBf16Gflops));
-            j.put("mfu", Math.round(mfu() * 1000) / 1000.0);
+            j.put("peak_fp32_gflops", round(peakFp32.gflops()));
+            j.put("peak_bf16_gflops", round(peakBf16.gflops()));
+            j.put("peak_readings_gflops", Arrays.stream(peak().readingsGflops()).map(Result::round).boxed().toList());
+            j.put("peak_spread", Math.round(peak().spread() * 1000) / 1000.0);
+            j.put("peak_shape", peak().bestShape());
+            if (!Double.isNaN(mfu())) {   // absent: the peak measurement failed (bench says so)
+                j.put("mfu", Math.round(mfu() * 1000) / 1000.0);
+            }
             j.put("peak_rss_mb", round(peakRssMb));
             j.put("split_ms", splitMs);
             if (worldSize > 1) {
@@ -107,7 +123,20 @@ public final class Bench {
         }
     }
 
-    private static final int PEAK_REPS = 20;
+    private static final int PEAK_READINGS = 5;
+    private static final int PEAK_REPS = 3;
+
+    /**
+     * The matrix products of one step, batch x tokens rows each: the encoder's qkv, proj, fc1 and fc2, the decoder's
+     * q/k/v/proj (width x width), and the prediction head.
+     */
+    static List<GemmPeak.Shape> gemmShapes(ModelConfig mc, int batchSize) {
+        long rows = (long) batchSize * (mc.numPatches() + 1);
+        long d = mc.width();
+        return List.of(new GemmPeak.Shape("qkv", rows, d, 3 * d), new GemmPeak.Shape("proj", rows, d, d),
+                new GemmPeak.Shape("fc1", rows, d, mc.mlpHidden()), new GemmPeak.Shape("fc2", rows, mc.mlpHidden(), d),
+                new GemmPeak.Shape("head", (long) batchSize * mc.numPatches(), d, mc.pixelsPerPatch()));
+    }
 
     public static Result run(Options o, Consumer<String> progress) {
         return run(o, progress, Distributed.single());
@@ -140,11 +169,6 @@ public final class Bench {
         }
         Tensor images = torch.randn(o.batchSize(), mc.inChannels(), mc.imageSize(), mc.imageSize())
                 .to(device, torch.ScalarType.Float);
-        // The peaks are the best of 20 products measured before the warm-up and again after the steps: a single short
-        // measurement on a shared 2-core machine sometimes came out at half the peak (about 160 vs 330 GFLOPS fp32),
-        // which doubled the reported MFU.
-        double fp32 = Torch.matmulGflops(torch.ScalarType.Float, 1024, PEAK_REPS);
-        double bf16 = Torch.matmulGflops(torch.ScalarType.BFloat16, 1024, PEAK_REPS);
         TrainStep.Timings timings = new TrainStep.Timings();
         for (int i = 0; i < o.warmup(); i++) {
             step.run(() -> images, timings);
@@ -168,8 +192,10 @@ public final class Bench {
         split.replaceAll((k, v) -> Math.round(v * 10) / 10.0);
         long params = Nn.namedParameters(model).values().stream().filter(Tensor::requires_grad)
                 .mapToLong(Tensor::numel).sum();
-        fp32 = Math.max(fp32, Torch.matmulGflops(torch.ScalarType.Float, 1024, PEAK_REPS));
-        bf16 = Math.max(bf16, Torch.matmulGflops(torch.ScalarType.BFloat16, 1024, PEAK_REPS));
+        // After the steps, in a warm process: the GEMMs of this step, in each precision (see GemmPeak).
+        List<GemmPeak.Shape> shapes = gemmShapes(mc, o.batchSize());
+        GemmPeak.Peak fp32 = GemmPeak.measure(torch.ScalarType.Float, shapes, PEAK_READINGS, PEAK_REPS);
+        GemmPeak.Peak bf16 = GemmPeak.measure(torch.ScalarType.BFloat16, shapes, PEAK_READINGS, PEAK_REPS);
         double allReduce = dist.enabled() ? dist.timeAllReduce(params, 10) : 0;
         return new Result(o, precision, Torch.threads(), params, ms, loss, ModelFlops.trainingStep(mc), fp32, bf16,
                 Memory.peakRssMb(), split, dist.worldSize(), allReduce);
