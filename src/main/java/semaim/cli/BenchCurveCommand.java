@@ -131,7 +131,7 @@ public final class BenchCurveCommand implements CommandErrors.Command {
         CostCurve.Point pt = new CostCurve.Point(sweep, x, imageSize / PATCH, width, j.get("params").getAsLong(),
                 j.get("flops_per_image").getAsDouble(), j.get("step_ms_median").getAsDouble() / 1000.0,
                 j.get("images_per_s").getAsDouble(), j.get("gflops").getAsDouble(),
-                j.has("mfu") && !j.get("mfu").isJsonNull() ? j.get("mfu").getAsDouble() : Double.NaN,
+                j.has("mfu") ? j.get("mfu").getAsDouble() : Double.NaN,   // absent: bench's peak reading failed
                 j.get("peak_rss_mb").getAsDouble());
         LOG.info("  {}", CostCurve.row(pt));
         return pt;
