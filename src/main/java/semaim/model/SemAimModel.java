@@ -16,6 +16,7 @@ import semaim.target.Hog;
 import semaim.target.PixelTarget;
 import semaim.target.TargetConfig;
 import semaim.target.TargetKind;
+import semaim.torch.Autocast;
 import semaim.torch.Nn;
 import semaim.torch.Scope;
 import semaim.torch.Tensors;
@@ -180,8 +181,9 @@ public final class SemAimModel extends Module {
             throw new IllegalArgumentException("order must have shape (" + b + ", " + config.numPatches()
                     + "), got " + java.util.Arrays.toString(Tensors.shape(order)));
         }
-        Tensor maskH = AttentionMasks.encoder(order);                       // (B, 1, T, T), Eq. 7
-        Tensor maskG = AttentionMasks.decoder(order);                       // (B, 1, T, T), Eq. 9
+        // In the autocast dtype under bf16/fp16: the logits stay low precision through mask, softmax and backward
+        Tensor maskH = Autocast.inRegionDtype(AttentionMasks.encoder(order));    // (B, 1, T, T), Eq. 7
+        Tensor maskG = Autocast.inRegionDtype(AttentionMasks.decoder(order));    // (B, 1, T, T), Eq. 9
         Tensor h = embed(images);                                           // (B, T, D)
         Tensor g = encoder.posEmbed.expand(b, -1, -1);                              // (B, T, D): g^(0) = p
         int k = 0;

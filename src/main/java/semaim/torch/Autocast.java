@@ -1,6 +1,7 @@
 package semaim.torch;
 
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.DeviceType;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -51,6 +52,25 @@ public final class Autocast implements AutoCloseable {
             return new Autocast();
         }
         return new Autocast(type, false, null);
+    }
+
+    /**
+     * {@code t} in the dtype of the autocast region open on its device (unchanged outside one). For a tensor that
+     * meets low-precision activations in an op autocast does not cast, such as the additive attention mask: a
+     * bf16 logit plus an fp32 mask would promote the (B, H, T, T) sum, the softmax and its backward to fp32 and
+     * add a cast back before the next matmul.
+     */
+    public static Tensor inRegionDtype(Tensor t) {
+        return isOn(t) ? t.to(torch.get_autocast_dtype(deviceType(t))) : t;
+    }
+
+    /** Whether an autocast region is open on {@code t}'s device (ops on its list then run in low precision). */
+    public static boolean isOn(Tensor t) {
+        return torch.is_autocast_enabled(deviceType(t));
+    }
+
+    private static DeviceType deviceType(Tensor t) {
+        return t.is_cuda() ? DeviceType.CUDA : DeviceType.CPU;
     }
 
     @Override
