@@ -21,6 +21,14 @@ final class Attention {
         return Tensors.scalarType(q) == org.bytedeco.pytorch.global.torch.ScalarType.Float && !Autocast.isOn(q);
     }
 
+    /**
+     * softmax(q k^T * scale + mask) v, fused or explicit as {@link #fusedIsFaster} chooses; q (B, H, Tq, hd), k and v
+     * (B, H, Tk, hd), mask (B, 1, Tq, Tk) additive or null -> (B, H, Tq, hd).
+     */
+    static Tensor output(Tensor q, Tensor k, Tensor v, Tensor mask, double scale) {
+        return fusedIsFaster(q) ? Tensors.attention(q, k, v, mask, scale) : weights(q, k, mask, scale).matmul(v);
+    }
+
     /** q (B, H, Tq, hd), k (B, H, Tk, hd), mask (B, 1, Tq, Tk) additive or null -> (B, H, Tq, Tk). */
     static Tensor weights(Tensor q, Tensor k, Tensor mask, double scale) {
         // Scale after the product, as the reference does, so that parity holds to the last bits we can get.

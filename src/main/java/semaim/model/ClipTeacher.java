@@ -67,10 +67,8 @@ public final class ClipTeacher extends Module implements Teacher {
             long b = x.size(0), t = x.size(1), w = x.size(2), hd = w / heads;
             Tensor qkv = ln1.forward(x).matmul(inProjWeight.t()).add(inProjBias)   // (B, T, 3W)
                     .reshape(b, t, 3, heads, hd).permute(2, 0, 3, 1, 4);          // (3, B, H, T, hd)
-            Tensor q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);
-            double scale = 1.0 / Math.sqrt(hd);
-            Tensor o = Attention.fusedIsFaster(q) ? Tensors.attention(q, k, v, null, scale)
-                    : Attention.weights(q, k, null, scale).matmul(v);             // (B, H, T, hd)
+            Tensor o = Attention.output(qkv.select(0, 0), qkv.select(0, 1), qkv.select(0, 2), null,
+                    1.0 / Math.sqrt(hd));                                          // (B, H, T, hd)
             x = x.add(outProj.forward(o.transpose(1, 2).reshape(b, t, w)));
             Tensor h = cFc.forward(ln2.forward(x));
             h = h.mul(h.mul(Tensors.scalar(1.702)).sigmoid());                    // QuickGELU

@@ -5,7 +5,6 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
 import semaim.torch.Nn;
-import semaim.torch.Tensors;
 
 /**
  * Multi-head cross-attention of the decoder (Eq. 10): queries from the decoder stream g, keys and values from the
@@ -36,9 +35,7 @@ public final class CrossAttention extends Module {
         Tensor qh = q.forward(query).reshape(b, tq, heads, hd).transpose(1, 2);      // (B, H, Tq, hd)
         Tensor kh = k.forward(keyValue).reshape(b, tk, heads, hd).transpose(1, 2);   // (B, H, Tk, hd)
         Tensor vh = v.forward(keyValue).reshape(b, tk, heads, hd).transpose(1, 2);   // (B, H, Tk, hd)
-        Tensor out = Attention.fusedIsFaster(qh)
-                ? Tensors.attention(qh, kh, vh, mask, scale)                         // (B, H, Tq, hd)
-                : Attention.weights(qh, kh, mask, scale).matmul(vh);
+        Tensor out = Attention.output(qh, kh, vh, mask, scale);                      // (B, H, Tq, hd)
         return proj.forward(out.transpose(1, 2).reshape(b, tq, d));                  // (B, Tq, D)
     }
 }

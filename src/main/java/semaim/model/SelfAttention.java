@@ -5,7 +5,6 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
 import semaim.torch.Nn;
-import semaim.torch.Tensors;
 
 /**
  * Multi-head self-attention of the encoder with one fused {@code qkv} projection (bias), as timm and the SemAIM
@@ -39,8 +38,8 @@ public final class SelfAttention extends Module {
                 .reshape(b, t, 3, heads, d / heads)    // (B, T, 3, H, hd)
                 .permute(2, 0, 3, 1, 4);               // (3, B, H, T, hd)
         Tensor q = qkv3.select(0, 0), k = qkv3.select(0, 1), v = qkv3.select(0, 2);
-        if (!keepAttention && Attention.fusedIsFaster(q)) {
-            Tensor out = Tensors.attention(q, k, v, mask, scale).transpose(1, 2).reshape(b, t, d);   // (B, T, D)
+        if (!keepAttention) {
+            Tensor out = Attention.output(q, k, v, mask, scale).transpose(1, 2).reshape(b, t, d);    // (B, T, D)
             return new Output(proj.forward(out), null);
         }
         Tensor attn = Attention.weights(q, k, mask, scale);                 // (B, H, T, T)

@@ -42,12 +42,12 @@ public final class Autocast implements AutoCloseable {
         if (dtype == null) {
             return new Autocast();
         }
-        return new Autocast(device.is_cuda() ? DeviceType.CUDA : DeviceType.CPU, true, dtype);
+        return new Autocast(deviceType(device.is_cuda()), true, dtype);
     }
 
     /** A region with autocast switched off on {@code device}, e.g. for a target that must stay fp32. */
     public static Autocast disabled(Device device) {
-        DeviceType type = device.is_cuda() ? DeviceType.CUDA : DeviceType.CPU;
+        DeviceType type = deviceType(device.is_cuda());
         if (!torch.is_autocast_enabled(type)) {
             return new Autocast();
         }
@@ -61,16 +61,16 @@ public final class Autocast implements AutoCloseable {
      * add a cast back before the next matmul.
      */
     public static Tensor inRegionDtype(Tensor t) {
-        return isOn(t) ? t.to(torch.get_autocast_dtype(deviceType(t))) : t;
+        return isOn(t) ? t.to(torch.get_autocast_dtype(deviceType(t.is_cuda()))) : t;
     }
 
     /** Whether an autocast region is open on {@code t}'s device (ops on its list then run in low precision). */
     public static boolean isOn(Tensor t) {
-        return torch.is_autocast_enabled(deviceType(t));
+        return torch.is_autocast_enabled(deviceType(t.is_cuda()));
     }
 
-    private static DeviceType deviceType(Tensor t) {
-        return t.is_cuda() ? DeviceType.CUDA : DeviceType.CPU;
+    private static DeviceType deviceType(boolean cuda) {
+        return cuda ? DeviceType.CUDA : DeviceType.CPU;
     }
 
     @Override
