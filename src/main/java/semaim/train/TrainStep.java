@@ -23,7 +23,7 @@ import semaim.torch.Tensors;
 import semaim.util.Rng;
 
 /**
- * One optimiser step of Algorithm 1, the only code that touches gradients: for each of {@code accumSteps}
+ * One optimiser step of Algorithm 1, the only code that touches the pre-training model's gradients: for each of {@code accumSteps}
  * micro-batches, the semantic-aware order (similarity pass without gradient, Eq. 2-6), the autoregressive pass and
  * its loss (Eq. 7-12), and backward of the loss scaled by 1/accumSteps; then the global-norm clip and the AdamW
  * update. Native memory of the step is freed on return. Pre-training and {@code semaim bench} run this same code.
@@ -31,7 +31,8 @@ import semaim.util.Rng;
  * In a data-parallel run the last micro-batch's backward also averages the gradients over the ranks
  * ({@link DataParallel}), so the clip and the update see the global mean gradient, identical on every rank.
  * Under fp16 the loss is scaled for backward and the gradients unscaled before the clip ({@link LossScaler}); a step
- * with inf/NaN gradients is skipped.
+ * with inf/NaN gradients is skipped. In fp32 and bf16 a non-finite loss or gradient norm also skips the update (and
+ * is reported in {@link Stats}): the weights stay as the last finite step left them, for the caller to stop on.
  */
 public final class TrainStep {
     /**
@@ -133,9 +134,8 @@ public final class TrainStep {
                 Tensor images = nextImages.get();                                       // (B, C, H, W)
                 long t0 = System.nanoTime(), t1, t2;
                 StepOutput out;
-                // The similarity pass stays in fp32 under bf16: in bf16 it moved the semantic centres enough to end
-                // the embedded default 3.8% higher (0.3729 vs 0.3594); in fp32 it ends at 0.3590 (docs/performance.md).
-                // A teacher (or the EMA) gives the targets without gradient, and its similarity sets the order.
+                // The similarity pass stays in fp32 under bf16: in bf16 the order agrees with fp32's on only 98.1% of
+                // positions of the trained embedded default (docs/performance.md, issue 24). A teacher (or the EMA) gives the targets without gradient, and its similarity sets the order.
                 Targets.Batch target = targets == null ? null : targets.compute(images);
                 Tensor patchOrder = target != null && target.similarity() != null
                         ? model.order(target.similarity(), (int) images.size(0), order, orderRng, device)
@@ -164,7 +164,8 @@ public final class TrainStep {
             double usedScale = scaler.scale();
             scaler.unscale(trainable);
             double gradNorm = Optimizers.clipGradNorm(trainable, clipGrad > 0 ? clipGrad : Double.POSITIVE_INFINITY);
-            boolean step = scaler.update(gradNorm);   // false only for fp16 gradients with inf/NaN
+            boolean step = scaler.update(gradNorm)   // false for fp16 gradients with inf/NaN
+                    && Double.isFinite(loss) && Double.isFinite(gradNorm);   // fp32/bf16: never apply a NaN
             if (step) {
                 optimizer.step();
                 if (targets != null) {
