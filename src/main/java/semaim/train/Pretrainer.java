@@ -201,9 +201,11 @@ public final class Pretrainer {
                     TrainStep.Stats stats = new TrainStep.Stats(reduced[0] / world, local.gradNorm(),
                             local.lossScale(), local.skipped());
                     boolean stopNow = reduced[1] > 0;
-                    if (!Double.isFinite(stats.loss())) {
-                        throw new NonFiniteException("loss became " + stats.loss() + " at step " + (step + 1)
-                                + "; the last checkpoint (" + lastCheckpoint + ") is intact. Try a lower --blr.");
+                    if (!Double.isFinite(stats.loss()) || (stats.skipped() && precision != Precision.FP16)) {
+                        throw new NonFiniteException((Double.isFinite(stats.loss()) ? "the gradient norm became "
+                                + stats.gradNorm() : "loss became " + stats.loss()) + " at step " + (step + 1)
+                                + " (the update was not applied); the last checkpoint (" + lastCheckpoint
+                                + ") is intact. Try a lower --blr.");
                     }
                     micro += accum;
                     step++;
@@ -446,8 +448,9 @@ public final class Pretrainer {
     private String describe() {
         return source.description() + "; model " + mc.name() + " (" + mc.imageSize() + " px, patch "
                 + mc.patchSize() + ", width " + mc.width() + ", depth " + mc.depth() + ", decoder "
-                + mc.decoderDepth() + "); order " + order.name() + "; peak lr " + String.format("%.3g", cfg.peakLr())
-                + "; precision " + precision + (cfg.run().precisionAsked() == Precision.AUTO ? " (auto)" : "");
+                + mc.decoderDepth() + "); order " + order.name() + "; peak lr " + String.format("%.3g", peakLr())
+                + (dist.worldSize() > 1 ? " (" + dist.worldSize() + " processes x " + String.format("%.3g",
+                        cfg.peakLr()) + ")" : "") + "; precision " + precision + (cfg.run().precisionAsked() == Precision.AUTO ? " (auto)" : "");
     }
 
     /** The next micro-batch as a float tensor on the training device. */
