@@ -121,7 +121,7 @@ public final class ClipTeacher extends Module implements Teacher {
     }
 
     @Override
-    public int featureDim() {
+    public int tokenDim() {
         return outDim;
     }
 

@@ -79,8 +79,8 @@ public final class EmaTeacher implements Teacher {
     }
 
     @Override
-    public int featureDim() {
-        return ema.featureDim();
+    public int tokenDim() {
+        return ema.tokenDim();
     }
 
     @Override

@@ -12,7 +12,7 @@ public interface Teacher {
     Tensor tokens(Tensor images);
 
     /** F, the width of a token (the student's head predicts this many values per patch). */
-    int featureDim();
+    int tokenDim();
 
     /** Puts the teacher's weights on {@code device}. */
     void moveTo(org.bytedeco.pytorch.Device device);

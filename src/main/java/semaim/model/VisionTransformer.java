@@ -36,7 +36,9 @@ public final class VisionTransformer extends Module implements Teacher {
          * next-patch prediction, and the more semantic features sit a few blocks earlier. No parameters, so a
          * pre-training checkpoint loads unchanged.
          */
-        CONCAT
+        CONCAT,
+        /** Every patch token after the final norm, not pooled: (B, N, D). For embeddings and dense probes. */
+        PATCHES
     }
 
     /** Blocks read by {@link Pooling#CONCAT} (fewer when the encoder is shallower). */
@@ -58,7 +60,10 @@ public final class VisionTransformer extends Module implements Teacher {
         encoder = new Encoder(this, config, true);
         norm = register_module("norm", Nn.layerNorm(d, config.layerNormEps()));
         fcNorm = pooling == Pooling.MEAN ? register_module("fc_norm", Nn.layerNorm(d, config.layerNormEps())) : null;
-        head = numClasses > 0 ? register_module("head", Nn.linear(featureDim(), numClasses)) : null;
+        if (numClasses > 0 && pooling == Pooling.PATCHES) {
+            throw new IllegalArgumentException("a classifier head needs one vector per image; PATCHES gives N");
+        }
+        head = numClasses > 0 ? register_module("head", Nn.linear(pooledDim(), numClasses)) : null;
         initialise();
     }
 
@@ -70,8 +75,15 @@ public final class VisionTransformer extends Module implements Teacher {
         return pooling;
     }
 
-    public int featureDim() {
+    /** The width of one pooled vector: 4D for {@link Pooling#CONCAT}, D otherwise (PATCHES gives N of them). */
+    public int pooledDim() {
         return pooling == Pooling.CONCAT ? config.width() * Math.min(CONCAT_BLOCKS, config.depth()) : config.width();
+    }
+
+    /** D, the width of a token (as a teacher: what a feature target predicts per patch), whatever the pooling. */
+    @Override
+    public int tokenDim() {
+        return config.width();
     }
 
     /** The reference initialisation; the classifier head starts at N(0, 2e-5) as the reference re-initialises it. */
@@ -79,9 +91,12 @@ public final class VisionTransformer extends Module implements Teacher {
         ReferenceInit.apply(this, encoder, 2e-5);
     }
 
-    /** (B, C, H, W) -> (B, D) features, pooled as configured. */
+    /** (B, C, H, W) -> (B, D) features (B, 4D for CONCAT; B, N, D for PATCHES), pooled as configured. */
     public Tensor features(Tensor images) {
         int n = config.numPatches();
+        if (pooling == Pooling.PATCHES) {
+            return tokens(images).narrow(1, 1, n);                                  // (B, N, D)
+        }
         Tensor h = encoder.embed(images);                                           // (B, T, D)
         int depth = encoder.blocks.length, first = depth - Math.min(CONCAT_BLOCKS, depth);
         List<Tensor> read = new ArrayList<>();

@@ -27,7 +27,7 @@ class PoolingTest {
         VisionTransformer mean = new VisionTransformer(mc, VisionTransformer.Pooling.MEAN, 0);
         Map<String, Tensor> w = ModelWeights.stateDict(concat);
         mean.loadEncoder(w, "concat");
-        assertEquals(4 * 32, concat.featureDim());
+        assertEquals(4 * 32, concat.pooledDim());
         Tensor x = TinyModels.images(3, 3, 16, 9);
         float[] c = Tensors.toFloats(Tensors.noGrad(() -> concat.features(x)));
         float[] m = Tensors.toFloats(Tensors.noGrad(() -> mean.features(x)));
