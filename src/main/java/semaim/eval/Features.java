@@ -1,13 +1,13 @@
 package semaim.eval;
 
 import java.io.IOException;
+import java.util.function.Function;
 import java.util.function.LongConsumer;
 
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
-import semaim.data.DecodedImage;
 import semaim.data.EvalTransform;
 import semaim.data.ImageSource;
 import semaim.model.VisionTransformer;
@@ -60,25 +60,72 @@ public final class Features {
             transform.apply(source.load(i), out, i * d);
             labels[i] = source.label(i);
         }
-        int classes = Math.max(source.classNames().size(), 1 + java.util.Arrays.stream(labels).max().orElse(0));
-        return new Set(out, n, d, labels, classes);
+        return new Set(out, n, d, labels, classes(source, labels));
     }
 
     /** Patch tokens ({@code rows} x {@code tokens} x {@code dim}, row-major) and labels. */
     public record Tokens(float[] values, int rows, int tokens, int dim, int[] labels, int classes) {}
 
+    /** Receives one batch of a frozen pass: images {@code start .. start + count - 1}, their outputs and labels. */
+    public interface BatchSink {
+        /** {@code values}: the batch's outputs, row-major, checked finite; {@code labels}: its images' labels. */
+        void accept(int start, int count, float[] values, int[] labels) throws IOException;
+    }
+
     private Features() {}
 
     /**
-     * Every image's patch tokens after the final norm (the attentive probe's input), eval mode, no gradient. They
-     * are held in memory: a set too large for one Java array fails with a message.
+     * The one loop that runs a frozen network over images: images {@code lo .. hi - 1} of {@code source}, in batches
+     * of {@code batchSize}, each transformed as for evaluation, moved to {@code device} and given to {@code network}
+     * in eval mode, without gradient, under {@code precision}'s autocast; its output (returned in fp32) goes to
+     * {@code sink}. A non-finite output is an error that names the image. The module's training mode is restored.
+     * {@code progress} is told how many images of the slice are done.
+     */
+    public static void forEachBatch(org.bytedeco.pytorch.Module module, Function<Tensor, Tensor> network,
+            ImageSource source, EvalTransform transform, int lo, int hi, int batchSize, Device device,
+            Precision precision, BatchSink sink, LongConsumer progress) throws IOException {
+        boolean wasTraining = module.is_training();
+        module.eval();
+        int c = source.channels(), s = transform.size();
+        try {
+            for (int start = lo; start < hi; start += batchSize) {
+                int b = Math.min(batchSize, hi - start);
+                float[] px = new float[b * c * s * s];                                  // (B, C, S, S)
+                int[] labels = new int[b];
+                for (int k = 0; k < b; k++) {
+                    transform.apply(source.load(start + k), px, k * c * s * s);
+                    labels[k] = source.label(start + k);
+                }
+                float[] values;
+                try (Scope scope = Scope.open()) {
+                    Tensor x = Tensors.floats(px, b, c, s, s).to(device, torch.ScalarType.Float);
+                    Tensor y;
+                    try (Autocast autocast = precision.autocast(device)) {
+                        y = Tensors.noGrad(() -> network.apply(x));                   // (B, ...)
+                    }
+                    values = Tensors.toFloats(y);
+                }
+                int bad = NonFiniteException.firstNonFinite(values, 0, values.length);
+                if (bad >= 0) {
+                    throw new NonFiniteException("the encoder gave a non-finite feature (" + values[bad] + ") for "
+                            + source.describe(start + bad / (values.length / b)) + "; its weights are damaged or"
+                            + " diverged");
+                }
+                sink.accept(start, b, values, labels);
+                progress.accept(start + b - lo);
+            }
+        } finally {
+            module.train(wasTraining);
+        }
+    }
+
+    /**
+     * Every image's patch tokens after the final norm (the attentive probe's input, {@code PATCHES} pooling), eval
+     * mode, no gradient. They are held in memory: a set too large for one Java array fails with a message.
      */
     public static Tokens extractTokens(VisionTransformer encoder, ImageSource source, EvalTransform transform,
             Device device, int batchSize, Precision precision, LongConsumer progress) throws IOException {
-        boolean wasTraining = encoder.is_training();
-        encoder.eval();
-        int n = source.size(), g = encoder.config().numPatches(), d = encoder.featureDim();
-        int c = source.channels(), s = transform.size();
+        int n = source.size(), g = encoder.config().numPatches(), d = encoder.tokenDim();
         long total = (long) n * g * d;
         if (total > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("the patch tokens of " + n + " images (" + g + " x " + d + " each) need "
@@ -86,35 +133,9 @@ public final class Features {
         }
         float[] out = new float[(int) total];
         int[] labels = new int[n];
-        try {
-            for (int start = 0; start < n; start += batchSize) {
-                int b = Math.min(batchSize, n - start);
-                float[] px = new float[b * c * s * s];
-                for (int k = 0; k < b; k++) {
-                    transform.apply(source.load(start + k), px, k * c * s * s);
-                    labels[start + k] = source.label(start + k);
-                }
-                try (Scope scope = Scope.open()) {
-                    Tensor x = Tensors.floats(px, b, c, s, s).to(device, torch.ScalarType.Float);
-                    Tensor t;
-                    try (Autocast autocast = precision.autocast(device)) {
-                        t = Tensors.noGrad(() -> encoder.tokens(x).narrow(1, 1, g));
-                    }
-                    float[] values = Tensors.toFloats(t);
-                    int bad = NonFiniteException.firstNonFinite(values, 0, values.length);
-                    if (bad >= 0) {
-                        throw new NonFiniteException("the encoder gave a non-finite token for "
-                                + source.describe(start + bad / (g * d)) + "; its weights are damaged or diverged");
-                    }
-                    System.arraycopy(values, 0, out, start * g * d, values.length);
-                }
-                progress.accept(start + b);
-            }
-        } finally {
-            encoder.train(wasTraining);
-        }
-        int classes = Math.max(source.classNames().size(), 1 + java.util.Arrays.stream(labels).max().orElse(0));
-        return new Tokens(out, n, g, d, labels, classes);
+        forEachBatch(encoder, x -> encoder.tokens(x).narrow(1, 1, g), source, transform, 0, n, batchSize, device,
+                precision, into(out, labels, g * d), progress);
+        return new Tokens(out, n, g, d, labels, classes(source, labels));
     }
 
     /**
@@ -139,47 +160,32 @@ public final class Features {
      */
     public static Set extract(VisionTransformer encoder, ImageSource source, EvalTransform transform, Device device,
             int batchSize, Precision precision, Distributed dist, LongConsumer progress) throws IOException {
-        boolean wasTraining = encoder.is_training();
-        encoder.eval();
-        int n = source.size(), d = encoder.featureDim(), c = source.channels(), s = transform.size();
+        if (encoder.pooling() == VisionTransformer.Pooling.PATCHES) {
+            throw new IllegalArgumentException("PATCHES gives a grid of vectors per image; use extractTokens");
+        }
+        int n = source.size(), d = encoder.pooledDim();
         int world = dist.worldSize();
         int lo = (int) ((long) n * dist.rank() / world), hi = (int) ((long) n * (dist.rank() + 1) / world);
         float[] out = new float[n * d];
         int[] labels = new int[n];
-        try {
-            for (int start = lo; start < hi; start += batchSize) {
-                int b = Math.min(batchSize, hi - start);
-                float[] px = new float[b * c * s * s];
-                for (int k = 0; k < b; k++) {
-                    DecodedImage img = source.load(start + k);
-                    transform.apply(img, px, k * c * s * s);
-                    labels[start + k] = source.label(start + k);
-                }
-                try (Scope scope = Scope.open()) {
-                    Tensor x = Tensors.floats(px, b, c, s, s).to(device, torch.ScalarType.Float);
-                    Tensor f;
-                    try (Autocast autocast = precision.autocast(device)) {
-                        f = Tensors.noGrad(() -> encoder.features(x));
-                    }
-                    float[] values = Tensors.toFloats(f);
-                    int bad = NonFiniteException.firstNonFinite(values, 0, values.length);
-                    if (bad >= 0) {
-                        throw new NonFiniteException("the encoder gave a non-finite feature (" + values[bad]
-                                + ") for " + source.describe(start + bad / d) + "; its weights are damaged or"
-                                + " diverged");
-                    }
-                    System.arraycopy(values, 0, out, start * d, b * d);
-                }
-                progress.accept(Math.min(n, (long) (start + b - lo) * world));
-            }
-        } finally {
-            encoder.train(wasTraining);
-        }
+        forEachBatch(encoder, encoder::features, source, transform, lo, hi, batchSize, device, precision,
+                into(out, labels, d), done -> progress.accept(Math.min(n, done * world)));
         if (dist.enabled()) {
             gather(dist, out, labels, lo, hi, d);
         }
-        int classes = Math.max(source.classNames().size(), 1 + java.util.Arrays.stream(labels).max().orElse(0));
-        return new Set(out, n, d, labels, classes);
+        return new Set(out, n, d, labels, classes(source, labels));
+    }
+
+    /** A sink that copies each batch's rows ({@code per} values each) and labels into place. */
+    private static BatchSink into(float[] out, int[] labels, int per) {
+        return (start, count, values, batchLabels) -> {
+            System.arraycopy(values, 0, out, start * per, count * per);
+            System.arraycopy(batchLabels, 0, labels, start, count);
+        };
+    }
+
+    private static int classes(ImageSource source, int[] labels) {
+        return Math.max(source.classNames().size(), 1 + java.util.Arrays.stream(labels).max().orElse(0));
     }
 
     /** Fills {@code out} and {@code labels} with every rank's slice (this rank holds rows lo..hi). */

@@ -221,31 +221,13 @@ public final class FineTuner {
     /** As above, each rank of {@code dist} scoring a contiguous slice of {@code test}; the hits are summed. */
     public static double[] accuracy(VisionTransformer model, ImageSource test, EvalTransform transform, Device device,
             int batchSize, Distributed dist) throws IOException {
-        boolean wasTraining = model.is_training();
-        model.eval();
-        long top1 = 0, top5 = 0;
-        int c = test.channels(), s = transform.size(), n = test.size();
+        int n = test.size();
         int lo = (int) ((long) n * dist.rank() / dist.worldSize());
         int hi = (int) ((long) n * (dist.rank() + 1) / dist.worldSize());
-        try {
-            for (int start = lo; start < hi; start += batchSize) {
-                int b = Math.min(batchSize, hi - start);
-                float[] px = new float[b * c * s * s];
-                int[] labels = new int[b];
-                for (int k = 0; k < b; k++) {
-                    transform.apply(test.load(start + k), px, k * c * s * s);
-                    labels[k] = test.label(start + k);
-                }
-                try (Scope scope = Scope.open()) {
-                    Tensor x = Tensors.floats(px, b, c, s, s).to(device, torch.ScalarType.Float);
-                    long[] h = Losses.hits(Tensors.noGrad(() -> model.forward(x)), labels);
-                    top1 += h[0];
-                    top5 += h[1];
-                }
-            }
-        } finally {
-            model.train(wasTraining);
-        }
+        long[] hit = new long[2];                                                   // top-1, top-5
+        Features.forEachBatch(model, model::forward, test, transform, lo, hi, batchSize, device, Precision.FP32,
+                (start, b, logits, labels) -> Losses.addHits(hit, logits, b, labels), done -> { });
+        long top1 = hit[0], top5 = hit[1];
         double[] hits = dist.sum(new double[] {top1, top5});
         return new double[] {100.0 * hits[0] / n, 100.0 * hits[1] / n};
     }

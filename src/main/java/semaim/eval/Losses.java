@@ -32,15 +32,20 @@ final class Losses {
      * false with everything, so it would rank every label first.
      */
     static long[] hits(Tensor logits, int[] labels) {
-        float[] l = Tensors.toFloats(logits);
-        int k = (int) logits.size(1);
+        long[] hit = new long[2];
+        addHits(hit, Tensors.toFloats(logits), labels.length, labels);
+        return hit;
+    }
+
+    /** Adds the top-1 and top-5 hits of {@code b} rows of logits ({@code b x classes}, row-major) to {@code hit}. */
+    static void addHits(long[] hit, float[] l, int b, int[] labels) {
+        int k = l.length / b;
         int bad = NonFiniteException.firstNonFinite(l, 0, l.length);
         if (bad >= 0) {
             throw new NonFiniteException("the classifier gave a non-finite logit (" + l[bad] + ") for sample "
                     + bad / k + "; the model diverged (try a lower --blr)");
         }
-        long top1 = 0, top5 = 0;
-        for (int i = 0; i < labels.length; i++) {
+        for (int i = 0; i < b; i++) {
             int rank = 0;
             float truth = l[i * k + labels[i]];
             for (int c = 0; c < k; c++) {
@@ -48,9 +53,8 @@ final class Losses {
                     rank++;
                 }
             }
-            top1 += rank == 0 ? 1 : 0;
-            top5 += rank < 5 ? 1 : 0;
+            hit[0] += rank == 0 ? 1 : 0;
+            hit[1] += rank < 5 ? 1 : 0;
         }
-        return new long[] {top1, top5};
     }
 }
