@@ -11,6 +11,8 @@ import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
+import semaim.torch.DataParallel;
+import semaim.torch.Distributed;
 import semaim.torch.Nn;
 import semaim.torch.Optimizers;
 import semaim.torch.Scope;
@@ -98,11 +100,6 @@ public final class AttentiveProbe {
                     + " --weight-decay >= 0 and warm-up in [0, epochs]; got " + epochs + ", " + batchSize + ", " + blr
                     + ", " + weightDecay + ", " + warmupEpochs);
         }
-        int steps = train.rows() / batchSize;
-        if (steps == 0) {
-            throw new IllegalArgumentException("fewer training images (" + train.rows() + ") than one batch ("
-                    + batchSize + ")");
-        }
         int classes = Math.max(train.classes(), test.classes());
         Torch.manualSeed(seed);
         Probe probe = new Probe(train.dim(), headsFor(train.dim()), classes);
@@ -111,61 +108,15 @@ public final class AttentiveProbe {
         double lr = blr * batchSize / 256.0;
         AdamW opt = Optimizers.adamW(List.of(new Optimizers.ParamGroup("decay", decay, weightDecay),
                 new Optimizers.ParamGroup("no_decay", noDecay, 0.0)), lr, 0.9, 0.999, 1e-8);
-        LrSchedule schedule = new LrSchedule(lr, 0.0, warmupEpochs, epochs);
-        Rng rng = new Rng(seed);
-        int per = train.tokens() * train.dim();
-        List<double[]> history = new ArrayList<>();
-        for (int epoch = 0; epoch < epochs; epoch++) {
-            int[] order = rng.permutation(train.rows());
-            probe.train(true);
-            double lossSum = 0;
-            for (int s = 0; s < steps; s++) {
-                Optimizers.setLearningRate(opt, schedule.at(epoch + s / (double) steps));
-                float[] x = new float[batchSize * per];
-                int[] y = new int[batchSize];
-                for (int b = 0; b < batchSize; b++) {
-                    int r = order[s * batchSize + b];
-                    System.arraycopy(train.values(), r * per, x, b * per, per);
-                    y[b] = train.labels()[r];
-                }
-                try (Scope scope = Scope.open()) {
-                    Tensor logits = probe.forward(Tensors.floats(x, batchSize, train.tokens(), train.dim()));
-                    Tensor loss = Losses.softCrossEntropy(logits,
-                            Tensors.floats(Losses.smoothOneHot(y, classes, 0.0), batchSize, classes));
-                    opt.zero_grad();
-                    loss.backward();
-                    opt.step();
-                    double l = loss.item_double();
-                    if (!Double.isFinite(l)) {
-                        throw new NonFiniteException("attentive-probe loss became " + l + " at epoch " + (epoch + 1)
-                                + "; try a lower --blr");
-                    }
-                    lossSum += l;
-                }
-            }
-            double[] acc = accuracy(probe, test);
-            history.add(new double[] {epoch + 1, lossSum / steps, acc[0], acc[1]});
-            onEpoch.accept(epoch + 1);
-        }
+        ProbeLoop.Settings s = new ProbeLoop.Settings("attentive-probe", epochs, batchSize, classes, 0.0,
+                new LrSchedule(lr, 0.0, warmupEpochs, epochs), seed, 256);
+        List<double[]> history = ProbeLoop.train(new ProbeLoop.Head(probe, probe::forward, opt, DataParallel.none()),
+                ProbeLoop.Rows.of(train), ProbeLoop.Rows.of(test), s, Distributed.single(), onEpoch);
         double[] acc = accuracy(probe, test);
         return new Result(acc[0], acc[1], history);
     }
 
     static double[] accuracy(Probe probe, Features.Tokens test) {
-        probe.eval();
-        long top1 = 0, top5 = 0;
-        int per = test.tokens() * test.dim();
-        for (int start = 0; start < test.rows(); start += 256) {
-            int m = Math.min(256, test.rows() - start);
-            try (Scope scope = Scope.open()) {
-                float[] x = java.util.Arrays.copyOfRange(test.values(), start * per, (start + m) * per);
-                Tensor logits = Tensors.noGrad(() -> probe.forward(Tensors.floats(x, m, test.tokens(), test.dim())));
-                long[] h = Losses.hits(logits, java.util.Arrays.copyOfRange(test.labels(), start, start + m));
-                top1 += h[0];
-                top5 += h[1];
-            }
-        }
-        probe.train(true);
-        return new double[] {100.0 * top1 / test.rows(), 100.0 * top5 / test.rows()};
+        return ProbeLoop.accuracy(probe, probe::forward, ProbeLoop.Rows.of(test), 256);
     }
 }

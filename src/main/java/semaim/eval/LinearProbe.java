@@ -126,64 +126,14 @@ public final class LinearProbe {
         dist.broadcastFromMain(params);
         DataParallel dp = DataParallel.over(dist, params, DataParallel.DEFAULT_BUCKET_MB);
         SGD sgd = Optimizers.sgd(params, lr, 0.9, 0.0);
-        LrSchedule schedule = new LrSchedule(lr, 0.0, warmupEpochs, epochs);
-        int steps = train.rows() / (batchSize * world);
-        if (steps == 0) {
-            throw new IllegalArgumentException("fewer training features (" + train.rows() + ") than one batch ("
-                    + batchSize + (world > 1 ? " on each of " + world + " processes" : "") + ")");
-        }
-        Rng rng = new Rng(seed);
-        for (int epoch = 0; epoch < epochs; epoch++) {
-            int[] order = rng.permutation(train.rows());
-            head.train(true);
-            double lossSum = 0;
-            for (int s = 0; s < steps; s++) {
-                Optimizers.setLearningRate(sgd, schedule.at(epoch + s / (double) steps));
-                float[] x = new float[batchSize * train.dim()];
-                int[] y = new int[batchSize];
-                for (int k = 0; k < batchSize; k++) {
-                    int r = order[(s * world + dist.rank()) * batchSize + k];
-                    System.arraycopy(train.values(), r * train.dim(), x, k * train.dim(), train.dim());
-                    y[k] = train.labels()[r];
-                }
-                try (Scope scope = Scope.open()) {
-                    Tensor logits = head.forward(Tensors.floats(x, batchSize, train.dim()));
-                    Tensor loss = Losses.softCrossEntropy(logits,
-                            Tensors.floats(Losses.smoothOneHot(y, classes, smoothing), batchSize, classes));
-                    sgd.zero_grad();
-                    dp.backward(loss, true);
-                    sgd.step();
-                    double l = dist.sum(new double[] {loss.item_double()})[0] / world;
-                    if (!Double.isFinite(l)) {
-                        throw new NonFiniteException("linear-probe loss became " + l + " at epoch " + (epoch + 1)
-                                + "; try a lower --blr");
-                    }
-                    lossSum += l;
-                }
-            }
-            dist.broadcastFromMain(Tensors.list(head.buffers()));   // rank 0's BatchNorm statistics everywhere
-            double[] acc = test == null ? new double[] {Double.NaN, Double.NaN} : accuracy(head, test);
-            history.add(new double[] {epoch + 1, lossSum / steps, acc[0], acc[1]});
-            onEpoch.accept(epoch + 1);
-        }
+        ProbeLoop.Settings s = new ProbeLoop.Settings("linear-probe", epochs, batchSize, classes, smoothing,
+                new LrSchedule(lr, 0.0, warmupEpochs, epochs), seed, 1024);
+        history.addAll(ProbeLoop.train(new ProbeLoop.Head(head, head::forward, sgd, dp), ProbeLoop.Rows.of(train),
+                test == null ? null : ProbeLoop.Rows.of(test), s, dist, onEpoch));
         return head;
     }
 
     static double[] accuracy(Head head, Features.Set test) {
-        head.eval();
-        long top1 = 0, top5 = 0;
-        int chunk = 1024;
-        for (int start = 0; start < test.rows(); start += chunk) {
-            int m = Math.min(chunk, test.rows() - start);
-            try (Scope scope = Scope.open()) {
-                float[] x = java.util.Arrays.copyOfRange(test.values(), start * test.dim(), (start + m) * test.dim());
-                Tensor logits = Tensors.noGrad(() -> head.forward(Tensors.floats(x, m, test.dim())));
-                long[] h = Losses.hits(logits, java.util.Arrays.copyOfRange(test.labels(), start, start + m));
-                top1 += h[0];
-                top5 += h[1];
-            }
-        }
-        head.train(true);
-        return new double[] {100.0 * top1 / test.rows(), 100.0 * top5 / test.rows()};
+        return ProbeLoop.accuracy(head, head::forward, ProbeLoop.Rows.of(test), 1024);
     }
 }
