@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import semaim.data.DecodedImage;
 import semaim.data.SegmentationSet;
-import semaim.eval.EncoderCheckpoint;
+import semaim.eval.EncoderSource;
 import semaim.eval.Segmentation;
 import semaim.io.Json;
 import semaim.io.Provenance;
@@ -77,23 +77,14 @@ public final class SegmentCommand implements CommandErrors.Command {
             Path out = output != null ? output : Path.of("results", "segment-"
                     + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json");
             Files.createDirectories(out.toAbsolutePath().getParent());
-            VisionTransformer enc;
-            Map<String, Object> encoderInfo = new LinkedHashMap<>();
-            if (checkpoint != null) {
-                EncoderCheckpoint ck = EncoderCheckpoint.open(checkpoint);
-                enc = new VisionTransformer(ck.modelConfig(), VisionTransformer.Pooling.CLS, 0);
-                enc.loadEncoder(ck.weights(), ck.file().toString());
-                encoderInfo.put("checkpoint", ck.file().toAbsolutePath().toString());
-                encoderInfo.put("sha256", ck.sha256());
-                channels = ck.channels();
-            } else {
-                Torch.manualSeed(seed);
-                ModelConfig m = ModelConfig.preset(model).withInChannels(channels);
-                enc = new VisionTransformer(imageSize != null ? m.withImageSize(imageSize) : m,
-                        VisionTransformer.Pooling.CLS, 0);
-                encoderInfo.put("checkpoint", "none (random initialisation, seed " + seed + ")");
+            EncoderSource source = checkpoint != null ? EncoderSource.open(checkpoint)
+                    : EncoderSource.random(ModelConfig.preset(model).withInChannels(channels), seed);
+            if (checkpoint == null && imageSize != null) {
+                source = source.withImageSize(imageSize);
             }
-            encoderInfo.put("model", enc.config());
+            channels = source.channels();
+            VisionTransformer enc = source.build(VisionTransformer.Pooling.CLS, 0);
+            Map<String, Object> encoderInfo = source.provenance();
             var dev = Torch.device(device);
             enc.to(dev, false);
             SegmentationSet train = SegmentationSet.open(data, "training", channels, trainLimit);

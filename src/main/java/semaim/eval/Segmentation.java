@@ -116,7 +116,6 @@ public final class Segmentation {
             Tensor patch = c.tensors().get("encoder.patch_embed.proj.weight");
             semaim.model.ModelConfig mc = semaim.model.ModelMetadata.read(c.metadata(), (int) patch.size(1),
                     file.toString()).model();
-            VisionTransformer enc = new VisionTransformer(mc, VisionTransformer.Pooling.CLS, 0);
             Head h = Head.valueOf(type);
             int classes = Integer.parseInt(k);
             Module head = h == Head.DECODER ? new DecoderHead(mc.width(), classes, mc.patchSize())
@@ -129,7 +128,7 @@ public final class Segmentation {
                     hd.put(name.substring(5), v);
                 }
             });
-            semaim.io.ModelWeights.load(enc, e, true, file.toString());
+            VisionTransformer enc = EncoderSource.of(mc, e, file.toString()).build(VisionTransformer.Pooling.CLS, 0);
             semaim.io.ModelWeights.load(head, hd, true, file.toString());
             return new Segmenter(enc, head, h, classes);
         }
@@ -202,7 +201,7 @@ public final class Segmentation {
             throw new IllegalArgumentException("segmentation needs epochs > 0, batch size > 0, --blr > 0 and warm-up"
                     + " in [0, epochs]; got " + o);
         }
-        int size = encoder.config().imageSize(), grid = encoder.config().gridSize(), dim = encoder.featureDim();
+        int size = encoder.config().imageSize(), grid = encoder.config().gridSize(), dim = encoder.tokenDim();
         int steps = train.size() / o.batchSize();
         if (steps == 0) {
             throw new IllegalArgumentException("fewer training images (" + train.size() + ") than one batch ("
