@@ -12,27 +12,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import semaim.api.Encoder;
+import semaim.api.Pooling;
 import semaim.data.Datasets;
-import semaim.data.EvalTransform;
 import semaim.data.ImageSource;
-import semaim.eval.EncoderCheckpoint;
 import semaim.io.ArrayFile;
-import semaim.model.ModelConfig;
-import semaim.model.VisionTransformer;
-import semaim.torch.Autocast;
-import semaim.torch.Precision;
-import semaim.torch.Scope;
-import semaim.torch.Tensors;
-import semaim.torch.Torch;
-import semaim.util.NonFiniteException;
 
 /**
  * {@code semaim embed}: one vector per image (or its grid of patch vectors) from a frozen encoder, streamed to a
@@ -41,17 +30,15 @@ import semaim.util.NonFiniteException;
  */
 @Command(name = "embed", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Write the encoder's features of every image: --pool cls (the CLS token after the final norm),"
-                + " mean (the mean of the patch tokens after the final norm) or patch (every patch token: N x patches x"
-                + " width). FILE.npy is NumPy's format, FILE.safetensors holds one tensor 'embeddings'; FILE.csv lists"
+                + " mean (the mean of the patch tokens, then the final fc_norm), concat (the mean patch tokens of the"
+                + " last 4 blocks, each standardised, concatenated) or patches (every patch token after the final norm:"
+                + " N x patches x width). FILE.npy is NumPy's format, FILE.safetensors holds one tensor 'embeddings'; FILE.csv lists"
                 + " index, file, label and class of each row (labels from class subfolders or IDX labels, else -1)."},
         footer = {"", "Example: semaim embed --checkpoint runs/my-run --images photos/ --output photos.npy",
             "A stopped run continues when the same command is run again (FILE.part and FILE.csv.part hold the rows so"
                     + " far)."})
 public final class EmbedCommand implements CommandErrors.Command {
     private static final Logger LOG = LoggerFactory.getLogger("semaim");
-
-    /** How an image's tokens become its embedding. */
-    enum Pool { CLS, MEAN, PATCH }
 
     @Option(names = "--checkpoint", paramLabel = "PATH",
             description = "Pre-training checkpoint folder, run folder or model .safetensors (default: a random encoder of --model).")
@@ -70,8 +57,9 @@ public final class EmbedCommand implements CommandErrors.Command {
     @Option(names = "--output", required = true, paramLabel = "FILE", description = "FILE.npy or FILE.safetensors.")
     Path output;
 
-    @Option(names = "--pool", defaultValue = "CLS", description = "cls, mean or patch. Default: ${DEFAULT-VALUE}.")
-    Pool pool;
+    @Option(names = "--pool", defaultValue = "cls", converter = PoolingConverter.class,
+            description = "cls, mean, concat or patches. Default: ${DEFAULT-VALUE}.")
+    Pooling pool;
 
     @Option(names = "--batch-size", defaultValue = "256") int batchSize;
     @Option(names = "--device", defaultValue = "cpu") String device;
@@ -93,110 +81,69 @@ public final class EmbedCommand implements CommandErrors.Command {
         }
         Path csv = csvOf(output);
         ArrayFile.header(output.getFileName().toString(), new long[] {1, 1}, Map.of());   // fails early on a bad name
-        Torch.init();
-        Device dev = Torch.device(device);
-        Precision p = Precision.parse(precision).resolve(dev);
-        Loaded loaded = loadEncoder();
-        VisionTransformer encoder = loaded.encoder();
-        String source = loaded.source();
-        encoder.moveTo(dev);
-        encoder.eval();
-        ImageSource images = Datasets.open(this.images, channels);
-        ModelConfig mc = encoder.config();
-        int n = images.size(), d = mc.width(), g = mc.numPatches(), c = images.channels(), s = mc.imageSize();
-        long[] shape = pool == Pool.PATCH ? new long[] {n, g, d} : new long[] {n, d};
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("encoder", source);
-        meta.put("images", images.description());
-        meta.put("pool", pool.name().toLowerCase(java.util.Locale.ROOT));
-        Path part = output.resolveSibling(output.getFileName() + ".part");
-        Path csvPart = csv.resolveSibling(csv.getFileName() + ".part");
-        Path record = output.resolveSibling(output.getFileName() + ".part.json");
-        claimPart(part, csvPart, record, producer(loaded.id(), images, s, c, p, shape));
-        int done = rowsToKeep(part, csvPart, shape, meta, n);
-        EvalTransform transform = EvalTransform.standard(s, c);
-        try (ArrayFile out = ArrayFile.open(part, shape, meta, done);
-                BufferedWriter index = Files.newBufferedWriter(csvPart, StandardCharsets.UTF_8,
-                        StandardOpenOption.APPEND);
-                Bar bar = new Bar("embed", n)) {
-            for (int start = done; start < n; start += batchSize) {
-                int b = Math.min(batchSize, n - start);
-                float[] px = new float[b * c * s * s];
-                for (int k = 0; k < b; k++) {
-                    transform.apply(images.load(start + k), px, k * c * s * s);
-                }
-                float[] values = embed(encoder, px, b, c, s, g, dev, p);
-                int bad = NonFiniteException.firstNonFinite(values, 0, values.length);
-                if (bad >= 0) {
-                    throw new NonFiniteException("the encoder gave a non-finite feature for "
-                            + images.describe(start + bad / (values.length / b)) + "; its weights are damaged");
-                }
-                out.append(values);
-                for (int k = 0; k < b; k++) {
-                    int i = start + k, label = images.label(i);
-                    String cls = label >= 0 && label < images.classNames().size() ? images.classNames().get(label) : "";
-                    index.write(i + "," + csvField(images.describe(i)) + "," + label + "," + csvField(cls));
-                    index.newLine();
-                }
-                index.flush();
-                bar.stepTo(start + b, null);
+        try (Encoder encoder = openEncoder()) {
+            ImageSource images = Datasets.open(this.images, encoder.channels());
+            int n = images.size();
+            long[] shape = new long[encoder.shape().length + 1];
+            shape[0] = n;
+            System.arraycopy(encoder.shape(), 0, shape, 1, shape.length - 1);
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("encoder", encoder.description());
+            meta.put("images", images.description());
+            meta.put("pool", pool.label());
+            Path part = output.resolveSibling(output.getFileName() + ".part");
+            Path csvPart = csv.resolveSibling(csv.getFileName() + ".part");
+            Path record = output.resolveSibling(output.getFileName() + ".part.json");
+            claimPart(part, csvPart, record, producer(encoder, images, shape));
+            int done = rowsToKeep(part, csvPart, shape, meta, n);
+            try (ArrayFile out = ArrayFile.open(part, shape, meta, done);
+                    BufferedWriter index = Files.newBufferedWriter(csvPart, StandardCharsets.UTF_8,
+                            StandardOpenOption.APPEND);
+                    Bar bar = new Bar("embed", n)) {
+                encoder.embed(images, done, b -> {
+                    out.append(b.embeddings());
+                    writeIndex(index, images, b.start(), b.count());
+                    bar.stepTo(b.start() + b.count(), null);
+                });
             }
+            Files.move(part, output, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(csvPart, csv, StandardCopyOption.REPLACE_EXISTING);
+            Files.deleteIfExists(record);
+            LOG.info("wrote {} embeddings of shape {} to {} (index {})", n,
+                    java.util.Arrays.toString(encoder.shape()), output, csv);
         }
-        Files.move(part, output, StandardCopyOption.REPLACE_EXISTING);
-        Files.move(csvPart, csv, StandardCopyOption.REPLACE_EXISTING);
-        Files.deleteIfExists(record);
-        LOG.info("wrote {} embeddings of shape {} to {} (index {})", n,
-                java.util.Arrays.toString(java.util.Arrays.copyOfRange(shape, 1, shape.length)), output, csv);
         return ExitCodes.OK;
     }
 
-    /** The pooled features of one batch of normalised images (B*C*S*S values), as floats. */
-    private float[] embed(VisionTransformer encoder, float[] px, int b, int c, int s, int g, Device dev,
-            Precision p) {
-        try (Scope scope = Scope.open()) {
-            Tensor x = Tensors.floats(px, b, c, s, s).to(dev, torch.ScalarType.Float);
-            Tensor tokens;
-            try (Autocast a = p.autocast(dev)) {
-                tokens = Tensors.noGrad(() -> encoder.tokens(x));                 // (B, T, D)
-            }
-            Tensor e = switch (pool) {
-                case CLS -> tokens.select(1, 0);                                  // (B, D)
-                case MEAN -> tokens.narrow(1, 1, g).mean(new long[] {1}, false, new org.bytedeco.pytorch
-                        .ScalarTypeOptional());                                   // (B, D)
-                case PATCH -> tokens.narrow(1, 1, g);                             // (B, G, D)
-            };
-            return Tensors.toFloats(e);
+    /** The index rows of images {@code start .. start + count - 1}: index, file, label, class. */
+    private static void writeIndex(BufferedWriter index, ImageSource images, int start, int count)
+            throws IOException {
+        for (int i = start; i < start + count; i++) {
+            int label = images.label(i);
+            String cls = label >= 0 && label < images.classNames().size() ? images.classNames().get(label) : "";
+            index.write(i + "," + csvField(images.describe(i)) + "," + label + "," + csvField(cls));
+            index.newLine();
         }
+        index.flush();
     }
 
-    /** The encoder, how the output describes it, and what identifies it (the weights' SHA-256, or the seed). */
-    private record Loaded(VisionTransformer encoder, String source, String id) {}
-
-    private Loaded loadEncoder() throws IOException {
-        if (checkpoint != null) {
-            EncoderCheckpoint ck = EncoderCheckpoint.open(checkpoint);
-            VisionTransformer encoder = new VisionTransformer(ck.modelConfig(), VisionTransformer.Pooling.CLS, 0);
-            encoder.loadEncoder(ck.weights(), ck.file().toString());
-            channels = ck.channels();
-            return new Loaded(encoder, ck.file() + " (sha256 " + ck.sha256() + ")", "sha256 " + ck.sha256());
-        }
-        Torch.manualSeed(seed);
-        VisionTransformer encoder = new VisionTransformer(ModelConfig.preset(model).withInChannels(channels),
-                VisionTransformer.Pooling.CLS, 0);
-        String source = "random " + model + " (seed " + seed + ")";
-        return new Loaded(encoder, source, source);
+    /** The checkpoint's encoder, or a random one of --model; through the Java API, as a library user opens it. */
+    private Encoder openEncoder() throws IOException {
+        Encoder.Options o = Encoder.Options.defaults().withPooling(pool).withDevice(device)
+                .withPrecision(precision).withBatchSize(batchSize);
+        return checkpoint != null ? Encoder.load(checkpoint, o) : Encoder.random(model, channels, seed, o);
     }
 
     /** Everything the rows depend on: what FILE.part.json records, and a continuation must match. */
-    private Map<String, String> producer(String encoderId, ImageSource images, int size, int channels,
-            Precision p, long[] shape) {
+    private Map<String, String> producer(Encoder encoder, ImageSource images, long[] shape) {
         Map<String, String> producer = new LinkedHashMap<>();
-        producer.put("encoder", encoderId);
-        producer.put("pool", pool.name().toLowerCase(java.util.Locale.ROOT));
+        producer.put("encoder", encoder.id());
+        producer.put("pool", pool.label());
         producer.put("images", images.description());
         producer.put("image_list_sha256", imageListSha256(images));
-        producer.put("transform", "resize to " + size + " px, " + channels + " channel(s), default mean/std");
-        producer.put("precision", p.toString());
+        producer.put("transform", "resize to " + encoder.imageSize() + " px, " + encoder.channels()
+                + " channel(s), default mean/std");
+        producer.put("precision", encoder.precision());
         producer.put("batch_size", Integer.toString(batchSize));   // the batch's make-up moves the last bits
         producer.put("shape", java.util.Arrays.toString(shape));
         return producer;

@@ -12,10 +12,9 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import semaim.eval.EncoderCheckpoint;
+import semaim.eval.EncoderSource;
 import semaim.eval.EvalData;
 import semaim.io.Json;
-import semaim.io.ModelWeights;
 import semaim.io.Provenance;
 import semaim.model.ModelConfig;
 import semaim.model.VisionTransformer;
@@ -30,8 +29,7 @@ final class Evaluation {
 
     final EvalOptions options;
     final EvalData data;
-    final EncoderCheckpoint checkpoint;   // null for a random encoder
-    final ModelConfig modelConfig;
+    final EncoderSource encoder;   // the checkpoint's weights, or a seeded random initialisation
     final long startNanos = System.nanoTime();
 
     final Path resultFile;
@@ -46,16 +44,16 @@ final class Evaluation {
                 options.testLimit);
         int channels = data.train().channels();
         if (options.checkpoint != null) {
-            checkpoint = EncoderCheckpoint.open(options.checkpoint);
-            if (checkpoint.channels() != channels) {
-                throw new IllegalArgumentException(checkpoint.file() + " was trained on " + checkpoint.channels()
+            EncoderSource ck = EncoderSource.open(options.checkpoint);
+            if (ck.channels() != channels) {
+                throw new IllegalArgumentException(ck.name() + " was trained on " + ck.channels()
                         + "-channel images but the evaluation data has " + channels + " (see --channels)");
             }
-            modelConfig = checkpoint.modelConfig().withDropPath(dropPath);
+            encoder = ck.withDropPath(dropPath).withSeed(options.seed);
         } else {
-            checkpoint = null;
-            ModelConfig m = ModelConfig.preset(options.model).withInChannels(channels).withDropPath(dropPath);
-            modelConfig = options.imageSize != null ? m.withImageSize(options.imageSize) : m;
+            EncoderSource random = EncoderSource.random(ModelConfig.preset(options.model).withInChannels(channels),
+                    options.seed).withDropPath(dropPath);
+            encoder = options.imageSize != null ? random.withImageSize(options.imageSize) : random;
         }
         LOG.info("train: {}", data.train().description());
         LOG.info("test:  {}", data.test().description());
@@ -67,19 +65,20 @@ final class Evaluation {
         return Torch.device(DistOptions.deviceFor(options.device, dist.env()));
     }
 
-    /** The encoder: the checkpoint's weights, or a seeded random initialisation. */
+    /** The encoder, {@code pooling} and a classifier head of {@code classes} (0: none), on this rank's device. */
     VisionTransformer encoder(VisionTransformer.Pooling pooling, int classes) {
-        Torch.manualSeed(options.seed);
-        VisionTransformer vt = new VisionTransformer(modelConfig, pooling, classes);
-        if (checkpoint != null) {
-            ModelWeights.LoadReport r = vt.loadEncoder(checkpoint.weights(), checkpoint.file().toString());
-            LOG.info("loaded {} tensors from {}", r.loaded().size(), checkpoint.file());
-            LOG.info("unused (decoder, head of pre-training): {}", summary(r.unexpected()));
-            LOG.info("missing (newly initialised): {}", r.missing().isEmpty() ? "none" : String.join(", ", r.missing()));
-        } else {
-            LOG.info("randomly initialised {} encoder (seed {})", modelConfig.name(), options.seed);
-        }
+        VisionTransformer vt = encoder.build(pooling, classes);
+        vt.to(device(), false);
         return vt;
+    }
+
+    /** The model's pooling for {@code --pool}, which must give one vector per image (k-NN, probes). */
+    static VisionTransformer.Pooling oneVector(semaim.api.Pooling pool) {
+        if (pool == semaim.api.Pooling.PATCHES) {
+            throw new IllegalArgumentException("--pool patches gives a grid of vectors per image; this evaluation needs"
+                    + " one: choose cls, mean or concat");
+        }
+        return pool.model();
     }
 
     /** Train and test features of {@code encoder}, with a progress bar. */
@@ -91,19 +90,6 @@ final class Evaluation {
             return semaim.eval.Protocols.features(encoder, data, device, batchSize, p, dist,
                     n -> bar.stepTo(n, null));
         }
-    }
-
-    private static String summary(java.util.List<String> keys) {
-        if (keys.isEmpty()) {
-            return "none";
-        }
-        Map<String, Integer> byPrefix = new LinkedHashMap<>();
-        for (String k : keys) {
-            byPrefix.merge(k.contains(".") ? k.substring(0, k.indexOf('.')) : k, 1, Integer::sum);
-        }
-        StringBuilder sb = new StringBuilder();
-        byPrefix.forEach((p, n) -> sb.append(sb.length() == 0 ? "" : ", ").append(p).append(" (").append(n).append(')'));
-        return sb.toString();
     }
 
     /**
@@ -123,18 +109,7 @@ final class Evaluation {
         out.put("command", command);
         out.put("metrics", metrics);
         out.put("settings", settings);
-        Map<String, Object> encoder = new LinkedHashMap<>();
-        if (checkpoint != null) {
-            encoder.put("checkpoint", checkpoint.file().toAbsolutePath().toString());
-            encoder.put("sha256", checkpoint.sha256());
-            if (checkpoint.pretrainConfig() != null) {
-                encoder.put("pretrain_config", checkpoint.pretrainConfig());
-            }
-        } else {
-            encoder.put("checkpoint", "none (random initialisation)");
-        }
-        encoder.put("model", modelConfig);
-        out.put("encoder", encoder);
+        out.put("encoder", encoder.provenance());
         out.put("train_data", data.train().description());
         out.put("test_data", data.test().description());
         out.put("seed", options.seed);

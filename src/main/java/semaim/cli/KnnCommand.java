@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import semaim.api.Pooling;
 import semaim.eval.Features;
 import semaim.eval.Knn;
 import semaim.model.VisionTransformer;
@@ -29,8 +30,8 @@ public final class KnnCommand implements CommandErrors.Command {
     @Option(names = "--temperature", defaultValue = "0.07", description = "Vote temperature T. Default: ${DEFAULT-VALUE}.")
     double temperature;
 
-    @Option(names = "--pool", defaultValue = "CLS", description = "Feature: CLS (after the final norm), MEAN (patch tokens) or CONCAT (mean patch tokens of the last 4 blocks, concatenated). Default: ${DEFAULT-VALUE}.")
-    VisionTransformer.Pooling pool;
+    @Option(names = "--pool", defaultValue = "cls", converter = PoolingConverter.class, description = "Feature: cls (the CLS token after the final norm), mean (the mean patch token, then fc_norm) or concat (the mean patch tokens of the last 4 blocks, each standardised, concatenated). Default: ${DEFAULT-VALUE}.")
+    Pooling pool;
 
     @Option(names = "--batch-size", defaultValue = "256") int batchSize;
     @Option(names = "--chunk", defaultValue = "512", description = "Test features compared at once (bounds memory).") int chunk;
@@ -40,7 +41,7 @@ public final class KnnCommand implements CommandErrors.Command {
         return CommandErrors.guard("knn", () -> {
             Torch.init();
             Evaluation ev = new Evaluation(options, "knn", 0.0);
-            VisionTransformer enc = ev.encoder(pool, 0);
+            VisionTransformer enc = ev.encoder(Evaluation.oneVector(pool), 0);
             var device = ev.device();
             enc.to(device, false);
             Features.Set[] f = ev.features(enc, device, batchSize);   // shared among the ranks of a launch

@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import semaim.api.Pooling;
 import semaim.eval.Features;
 import semaim.eval.LinearProbe;
 import semaim.model.VisionTransformer;
@@ -27,15 +28,15 @@ public final class LinprobeCommand implements CommandErrors.Command {
     @Option(names = "--batch-size", defaultValue = "256") int batchSize;
     @Option(names = "--blr", defaultValue = "0.1", description = "lr = blr x batch / 256. Default: ${DEFAULT-VALUE}.") double blr;
     @Option(names = "--warmup-epochs", defaultValue = "0") double warmupEpochs;
-    @Option(names = "--pool", defaultValue = "CLS", description = "Feature: CLS (after the final norm), MEAN (patch tokens) or CONCAT (mean patch tokens of the last 4 blocks, concatenated). Default: ${DEFAULT-VALUE}.")
-    VisionTransformer.Pooling pool;
+    @Option(names = "--pool", defaultValue = "cls", converter = PoolingConverter.class, description = "Feature: cls (the CLS token after the final norm), mean (the mean patch token, then fc_norm) or concat (the mean patch tokens of the last 4 blocks, each standardised, concatenated). Default: ${DEFAULT-VALUE}.")
+    Pooling pool;
 
     @Override
     public Integer call() {
         return CommandErrors.guard("linprobe", () -> {
             Torch.init();
             Evaluation ev = new Evaluation(options, "linprobe", 0.0);
-            VisionTransformer enc = ev.encoder(pool, 0);
+            VisionTransformer enc = ev.encoder(Evaluation.oneVector(pool), 0);
             var device = ev.device();
             enc.to(device, false);
             Features.Set[] f = ev.features(enc, device, 256);

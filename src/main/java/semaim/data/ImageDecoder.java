@@ -103,6 +103,22 @@ public final class ImageDecoder {
             reader.addIIOReadWarningListener((source, message) -> warnings.add(message));
             return reader.read(0);
         });
+        String damage = warnings.isEmpty() ? null : String.join("; ", warnings);
+        return pixels(img, channels, damage);
+    }
+
+    /**
+     * The pixels of an image already in memory, as {@link #decode(Path, int)} reads a file's: grey images from their
+     * samples (not gamma-encoded by {@code getRGB}), colour through sRGB, to one channel by ITU-R 601 luma.
+     */
+    public static DecodedImage pixels(BufferedImage img, int channels) {
+        return pixels(img, channels, null);
+    }
+
+    private static DecodedImage pixels(BufferedImage img, int channels, String damage) {
+        if (channels != 1 && channels != 3) {
+            throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
+        }
         int w = img.getWidth(), h = img.getHeight();
         float[] chw = new float[channels * w * h];
         ColorModel cm = img.getColorModel();
@@ -130,7 +146,6 @@ public final class ImageDecoder {
                 }
             }
         }
-        String damage = warnings.isEmpty() ? null : String.join("; ", warnings);
         return new DecodedImage(w, h, channels, chw, damage);
     }
 }
