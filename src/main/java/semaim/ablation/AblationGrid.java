@@ -15,6 +15,7 @@ import org.bytedeco.pytorch.Device;
 
 import com.google.gson.Gson;
 
+import semaim.eval.EncoderSource;
 import semaim.eval.EvalData;
 import semaim.eval.Features;
 import semaim.eval.FineTuner;
@@ -282,10 +283,7 @@ public final class AblationGrid {
                     semaim.data.EvalTransform.standard(c.modelConfig(channels).imageSize(), channels));
             score(row, f, seed, null);
         } else {
-            probe(row, pool -> {
-                Torch.manualSeed(seed);
-                return new VisionTransformer(c.modelConfig(channels), pool, 0);
-            }, Torch.device(c.run().device()), eval, seed, reporter);
+            probe(row, pool -> EncoderSource.random(c.modelConfig(channels), seed).build(pool, 0), Torch.device(c.run().device()), eval, seed, reporter);
         }
         Files.createDirectories(resultFile.getParent());
         Files.writeString(resultFile, Json.toJson(row), StandardCharsets.UTF_8);
@@ -387,11 +385,9 @@ public final class AblationGrid {
     private FineTuner.Result finetune(ModelConfig mc, Map<String, org.bytedeco.pytorch.Tensor> weights,
             int epochs, int probeEpochs, Path dir, String name, EvalData eval, Reporter reporter) throws IOException {
         Device dev = Torch.device(cells.get(0).config().run().device());
-        VisionTransformer ft = new VisionTransformer(mc.withDropPath(0.1), VisionTransformer.Pooling.MEAN,
+        EncoderSource source = weights != null ? EncoderSource.of(mc, weights, name) : EncoderSource.fromGenerator(mc);
+        VisionTransformer ft = source.withDropPath(0.1).build(VisionTransformer.Pooling.MEAN,
                 Math.max(eval.train().classNames().size(), 2));
-        if (weights != null) {
-            ft.loadEncoder(weights, name);
-        }
         ft.to(dev, false);
         FineTuner.Options o = FineTuner.Options.shortRun(epochs, Math.min(64, eval.train().size()))
                 .withProbeEpochs(probeEpochs);
@@ -482,11 +478,8 @@ public final class AblationGrid {
         // Over every session of a resumed cell (pre.seconds() is this process's only), for the scratch baseline.
         row.put("pretrain_seconds", Math.max(pre.seconds(), MetricsLog.trainingSeconds(
                 dir.resolve("metrics.jsonl"))));
-        probe(row, pool -> {
-            VisionTransformer enc = new VisionTransformer(c.modelConfig(channels), pool, 0);
-            enc.loadEncoder(weights.tensors(), cell.name());
-            return enc;
-        }, Torch.device(c.run().device()), eval, seed, reporter);
+        probe(row, pool -> EncoderSource.of(c.modelConfig(channels), weights.tensors(), cell.name()).build(pool, 0),
+                Torch.device(c.run().device()), eval, seed, reporter);
         finetuneColumns(row, cell, weights.tensors(), dir, eval, reporter);
         row.put("wall_seconds", (System.nanoTime() - start) / 1e9);
         row.put("checkpoint", pre.lastCheckpoint().toString());

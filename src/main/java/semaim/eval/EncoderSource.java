@@ -27,7 +27,7 @@ import semaim.torch.Torch;
  * @param name         what the weights are called in messages (a file, "the student")
  * @param checkpoint   the file they were read from, or null
  * @param seed         seed of libtorch's generator when building (the random weights, a classifier head's start);
- *                     null leaves the caller's generator exactly as it was
+ *                     null: drawn from the generator as the caller left it
  */
 public record EncoderSource(ModelConfig config, Map<String, Tensor> weights, String name, EncoderCheckpoint checkpoint,
         Long seed) {
@@ -42,6 +42,11 @@ public record EncoderSource(ModelConfig config, Map<String, Tensor> weights, Str
     /** A random initialisation of {@code config}, drawn from {@code seed}. */
     public static EncoderSource random(ModelConfig config, long seed) {
         return new EncoderSource(config, null, "random " + config.name() + " (seed " + seed + ")", null, seed);
+    }
+
+    /** A random initialisation of {@code config} drawn from libtorch's generator as it stands. */
+    public static EncoderSource fromGenerator(ModelConfig config) {
+        return new EncoderSource(config, null, "random " + config.name(), null, null);
     }
 
     /** Weights held in memory (a training student's state dict, an ablation cell's checkpoint). */
@@ -106,20 +111,12 @@ public record EncoderSource(ModelConfig config, Map<String, Tensor> weights, Str
      * missing).
      */
     public VisionTransformer build(VisionTransformer.Pooling pooling, int classes) {
-        VisionTransformer vt;
         if (seed != null) {
             Torch.manualSeed(seed);
-            vt = new VisionTransformer(config, pooling, classes);
-        } else {   // building draws initial weights: the caller's generator is put back
-            Tensor rng = Torch.cpuRngState();
-            try {
-                vt = new VisionTransformer(config, pooling, classes);
-            } finally {
-                Torch.setCpuRngState(rng);
-            }
         }
+        VisionTransformer vt = new VisionTransformer(config, pooling, classes);
         if (weights == null) {
-            LOG.info("randomly initialised {} encoder (seed {})", config.name(), seed);
+            LOG.info("randomly initialised {} encoder{}", config.name(), seed == null ? "" : " (seed " + seed + ")");
             return vt;
         }
         ModelWeights.LoadReport r = vt.loadEncoder(weights, name);
