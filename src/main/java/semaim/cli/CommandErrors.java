@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 
 import semaim.data.DataException;
 import semaim.io.DamagedWeightsException;
+import semaim.io.ResumeException;
 import semaim.io.RunLock;
 import semaim.torch.Distributed;
 import semaim.torch.NativeLibraryException;

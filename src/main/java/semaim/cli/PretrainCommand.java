@@ -22,9 +22,13 @@ import picocli.CommandLine.Option;
 import semaim.data.DataException;
 import semaim.eval.EvalData;
 import semaim.io.CheckpointFolders;
+import semaim.io.ResumeException;
+import semaim.io.RunFolders;
 import semaim.io.RunLock;
 import semaim.train.Checkpoint;
 import semaim.train.PretrainConfig;
+import semaim.train.callbacks.KnnMonitor;
+import semaim.train.callbacks.MapsEveryEpochs;
 import semaim.torch.DistEnv;
 import semaim.torch.Distributed;
 import semaim.train.Pretrainer;
@@ -101,7 +105,7 @@ public final class PretrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("a multi-process run needs --output DIR (all ranks must name the same"
                     + " run folder)");
         }
-        Path out = resume == null ? freshOutput() : resumeOutput();
+        Path out = resume == null ? (output != null ? output : RunFolders.fresh()) : RunFolders.ofResume(resume, output);
         PretrainConfig cfg = null;
         if (resume == null) {
             cfg = options.over(PretrainConfig.recipe(recipe));
@@ -110,7 +114,7 @@ public final class PretrainCommand implements Callable<Integer> {
         // Rank 0 owns the run folder; the other ranks of a multi-process run only read from it.
         try (RunLock lock = env.isMain() ? RunLock.acquire(out, LOG::warn) : null) {
             Path resumeFolder = null;
-            if (resume != null && resume.equals("auto") && failedStart(out)) {
+            if (resume != null && resume.equals("auto") && RunFolders.failedStart(out)) {
                 // Nothing to resume: the last start failed (or was killed) before its first checkpoint. Start it
                 // again with the configuration it recorded, as the same command without --resume would.
                 cfg = options.over(savedConfig(out));
@@ -118,14 +122,14 @@ public final class PretrainCommand implements Callable<Integer> {
                 LOG.warn("{} holds no checkpoint, only what a start that ended before its first checkpoint left:"
                         + " starting afresh", out);
                 if (env.isMain()) {
-                    clearFailedStart(out, true);   // config.json stays for the other ranks to read; it is rewritten
+                    RunFolders.clearFailedStart(out, true, LOG::warn);   // config.json stays for the other ranks to read; it is rewritten
                 }
             } else if (resume == null) {
                 if (env.isMain()) {
-                    prepareFreshFolder(out);
+                    RunFolders.prepareFresh(out, overwrite, LOG::warn);
                 }
             } else {
-                resumeFolder = findCheckpoint(out);
+                resumeFolder = RunFolders.checkpointToResume(resume, out, LOG::warn);
                 Checkpoint.State state;
                 try {
                     state = Checkpoint.read(resumeFolder);
@@ -151,33 +155,6 @@ public final class PretrainCommand implements Callable<Integer> {
                         r.logEvery(), r.precision()));
     }
 
-    private Path freshOutput() {
-        return output != null ? output : Path.of("runs", "pretrain-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-    }
-
-    /** The run folder of {@code --resume}: --output for 'auto', else derived from the checkpoint or run folder. */
-    private Path resumeOutput() throws ResumeException {
-        if (resume.equals("auto")) {
-            if (output == null) {
-                throw new ResumeException("--resume auto needs --output DIR (the run folder to continue)");
-            }
-            if (!Files.isDirectory(output)) {
-                throw new ResumeException("no valid checkpoint in " + output.resolve(CheckpointFolders.CHECKPOINTS)
-                        + " (" + output + " does not exist)");
-            }
-            return output;
-        }
-        Path p = Path.of(resume);
-        if (Files.isRegularFile(p.resolve(CheckpointFolders.STATE))) {
-            return p.toAbsolutePath().getParent().getParent();   // RUN/checkpoints/step-N
-        }
-        if (Files.isDirectory(p.resolve(CheckpointFolders.CHECKPOINTS))) {
-            return p;
-        }
-        throw new ResumeException(resume + " is neither a checkpoint folder nor a run folder with checkpoints/");
-    }
-
     private static void validate(PretrainConfig cfg) throws DataException {
         List<String> problems = cfg.problems();
         if (!problems.isEmpty()) {
@@ -194,51 +171,6 @@ public final class PretrainCommand implements Callable<Integer> {
         }
     }
 
-    /** The names in a run folder, its lock aside. */
-    private static List<String> entries(Path out) throws IOException {
-        List<String> present = new ArrayList<>();
-        if (Files.isDirectory(out)) {
-            try (var entries = Files.list(out)) {
-                entries.map(p -> p.getFileName().toString()).filter(n -> !n.equals(RunLock.FILE)).sorted()
-                        .forEach(present::add);
-            }
-        }
-        return present;
-    }
-
-    /**
-     * Whether {@code out} holds only what a start that never wrote a checkpoint leaves (config.json, metrics.jsonl,
-     * maps, half-written {@code .step-*.tmp-*} folders): a data error in the first batch, a batch too large for
-     * memory, a kill during the first checkpoint. Nothing there can be resumed, so it must not block a retry.
-     */
-    private static boolean failedStart(Path out) throws IOException {
-        List<String> present = entries(out);
-        return !present.isEmpty() && CheckpointFolders.RUN_ARTEFACTS.containsAll(present)
-                && CheckpointFolders.list(out.resolve(CheckpointFolders.CHECKPOINTS)).isEmpty();
-    }
-
-    /** Removes the leftovers of a start that wrote no checkpoint, saying which. */
-    private static void clearFailedStart(Path out, boolean keepConfig) throws IOException {
-        List<String> removed = new ArrayList<>();
-        for (String artefact : entries(out)) {
-            if (!(keepConfig && artefact.equals("config.json"))) {
-                Path p = out.resolve(artefact);
-                if (Files.isDirectory(p)) {   // name what was inside (a half-written checkpoint)
-                    try (var inside = Files.list(p)) {
-                        inside.forEach(f -> removed.add(artefact + "/" + f.getFileName()));
-                    }
-                } else {
-                    removed.add(artefact);
-                }
-                CheckpointFolders.deleteTree(p);
-            }
-        }
-        if (!removed.isEmpty()) {
-            LOG.warn("removed what an earlier start that wrote no checkpoint left in {}: {}", out,
-                    String.join(", ", removed));
-        }
-    }
-
     /** The configuration a failed start recorded in config.json, or the recipe's when it left none readable. */
     private PretrainConfig savedConfig(Path out) {
         Path saved = out.resolve("config.json");
@@ -251,32 +183,6 @@ public final class PretrainCommand implements Callable<Integer> {
             }
             return PretrainConfig.recipe(recipe);
         }
-    }
-
-    /**
-     * A fresh run needs an empty folder, or --overwrite to clear the run that is there. The leftovers of a start
-     * that wrote no checkpoint are cleared with a warning.
-     */
-    private void prepareFreshFolder(Path out) throws IOException {
-        List<String> present = entries(out);
-        if (present.isEmpty()) {
-            return;
-        }
-        if (failedStart(out)) {
-            clearFailedStart(out, false);
-            return;
-        }
-        if (!overwrite) {
-            boolean hasCheckpoints = !CheckpointFolders.list(out.resolve(CheckpointFolders.CHECKPOINTS)).isEmpty();
-            throw new IllegalArgumentException(out + (hasCheckpoints ? " already holds checkpoints" : " is not empty")
-                    + " (" + String.join(", ", present.subList(0, Math.min(5, present.size())))
-                    + (present.size() > 5 ? ", ..." : "") + "): pass --resume auto to continue that run,"
-                    + " --overwrite to replace it, or choose another --output");
-        }
-        for (String artefact : CheckpointFolders.RUN_ARTEFACTS) {
-            CheckpointFolders.deleteTree(out.resolve(artefact));
-        }
-        LOG.warn("--overwrite: removed the earlier run in {}", out);
     }
 
     private int train(PretrainConfig cfg, Path out, Path resumeFolder, DistEnv env) throws IOException {
@@ -401,16 +307,5 @@ public final class PretrainCommand implements Callable<Integer> {
             LOG.info("stopped early; continue with: semaim {}pretrain --output {} --resume auto",
                     processes > 1 ? "launch (" + processes + " processes, as before) -- " : "", out);
         }
-    }
-
-    /** The checkpoint to resume: the newest valid one of the run folder, or the one named. */
-    private Path findCheckpoint(Path out) throws IOException, ResumeException {
-        Path p = Path.of(resume);
-        if (!resume.equals("auto") && Files.isRegularFile(p.resolve(CheckpointFolders.STATE))) {
-            return p;
-        }
-        Path dir = out.resolve(CheckpointFolders.CHECKPOINTS);
-        Optional<Path> latest = CheckpointFolders.latestValid(dir, LOG::warn);
-        return latest.orElseThrow(() -> new ResumeException("no valid checkpoint in " + dir));
     }
 }

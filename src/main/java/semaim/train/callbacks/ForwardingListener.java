@@ -1,4 +1,4 @@
-package semaim.cli;
+package semaim.train.callbacks;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -8,10 +8,10 @@ import semaim.model.Teacher;
 import semaim.train.Pretrainer;
 
 /** A pre-training listener that passes everything on to another; subclasses add what happens at epoch ends. */
-abstract class ForwardingListener implements Pretrainer.Listener {
+public abstract class ForwardingListener implements Pretrainer.Listener {
     protected final Pretrainer.Listener inner;
 
-    ForwardingListener(Pretrainer.Listener inner) {
+    protected ForwardingListener(Pretrainer.Listener inner) {
         this.inner = inner;
     }
 

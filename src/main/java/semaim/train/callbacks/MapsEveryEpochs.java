@@ -1,4 +1,4 @@
-package semaim.cli;
+package semaim.train.callbacks;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -14,13 +14,13 @@ import semaim.viz.SampleImages;
  * Draws the maps of six fixed training images every N epochs into {@code maps/epoch-NNN.png}, so one can watch the
  * semantic centre move as training goes on. Forwards everything else to the wrapped listener.
  */
-final class MapsEveryEpochs extends ForwardingListener {
+public final class MapsEveryEpochs extends ForwardingListener {
     private final PretrainConfig cfg;
     private final Path out;
     private final int every;
     private SampleImages samples;
 
-    MapsEveryEpochs(Pretrainer.Listener inner, PretrainConfig cfg, Path out, int every) {
+    public MapsEveryEpochs(Pretrainer.Listener inner, PretrainConfig cfg, Path out, int every) {
         super(inner);
         this.cfg = cfg;
         this.out = out;

@@ -1,14 +1,14 @@
-package semaim.cli;
+package semaim.io;
 
 /** Nothing valid to resume from, or a checkpoint that does not fit the run. */
-final class ResumeException extends Exception {
+public final class ResumeException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    ResumeException(String message) {
+    public ResumeException(String message) {
         super(message);
     }
 
-    ResumeException(String message, Throwable cause) {
+    public ResumeException(String message, Throwable cause) {
         super(message, cause);
     }
 }

@@ -1,4 +1,4 @@
-package semaim.cli;
+package semaim.train.callbacks;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -6,6 +6,7 @@ import java.util.Map;
 
 import org.bytedeco.pytorch.Tensor;
 
+import semaim.eval.EncoderSource;
 import semaim.eval.EvalData;
 import semaim.eval.Features;
 import semaim.eval.Knn;
@@ -24,21 +25,20 @@ import semaim.train.Pretrainer;
  * copied into a plain ViT; libtorch's generator is restored afterwards, so monitoring changes no training number.
  * Forwards everything else to the wrapped listener.
  */
-final class KnnMonitor extends ForwardingListener {
-    static final int K = 20;
+public final class KnnMonitor extends ForwardingListener {
+    public static final int K = 20;
     /**
      * The feature read: the last blocks' mean patch tokens, concatenated. At the cpu recipe's scale they score
      * higher than the CLS token (Fashion-MNIST, 30 CPU-minutes: k-NN 77.0 vs 75.8; docs/results-small-budget.md).
      */
-    static final VisionTransformer.Pooling POOL = VisionTransformer.Pooling.CONCAT;
+    public static final VisionTransformer.Pooling POOL = VisionTransformer.Pooling.CONCAT;
 
     private final EvalData data;
     private final int every;
-    private VisionTransformer encoder;   // the student's encoder, copied into a plain ViT at each measurement
     private int lastEpoch;               // the run's last (possibly partial) epoch, always measured
     private Double lastTop1;
 
-    KnnMonitor(Pretrainer.Listener inner, EvalData data, int every) {
+    public KnnMonitor(Pretrainer.Listener inner, EvalData data, int every) {
         super(inner);
         this.data = data;
         this.every = every;
@@ -72,23 +72,28 @@ final class KnnMonitor extends ForwardingListener {
     }
 
     /** The last measurement (top-1, %), or null before the first. */
-    Double lastTop1() {
+    public Double lastTop1() {
         return lastTop1;
     }
 
-    /** k-NN top-1 of the student's current encoder. */
+    /**
+     * k-NN top-1 of the student's current encoder. Building the plain ViT draws initial weights from libtorch's
+     * generator, so its state is put back: monitoring changes no training number.
+     */
     double top1(SemAimModel model) throws IOException {
-        if (encoder == null) {   // built once; building draws initial weights, so the generator is put back
-            Tensor rng = Torch.cpuRngState();
-            try {
-                encoder = new VisionTransformer(model.config(), POOL, 0);
-                encoder.moveTo(model.device());
-            } finally {
-                Torch.setCpuRngState(rng);
-            }
+        Tensor rng = Torch.cpuRngState();
+        VisionTransformer encoder;
+        try {
+            encoder = EncoderSource.of(model.config(), ModelWeights.stateDict(model), "the student").build(POOL, 0);
+        } finally {
+            Torch.setCpuRngState(rng);
         }
-        encoder.loadEncoder(ModelWeights.stateDict(model), "the student");
-        Features.Set[] f = Protocols.features(encoder, data, model.device(), 256, Precision.FP32, n -> { });
-        return Knn.evaluate(f[0], f[1], new int[] {K}, 0.07, 512).get(K).top1();
+        try {
+            encoder.moveTo(model.device());
+            Features.Set[] f = Protocols.features(encoder, data, model.device(), 256, Precision.FP32, n -> { });
+            return Knn.evaluate(f[0], f[1], new int[] {K}, 0.07, 512).get(K).top1();
+        } finally {
+            encoder.close();
+        }
     }
 }
