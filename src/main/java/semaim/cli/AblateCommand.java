@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import semaim.ablation.AblationGrid;
+import semaim.ablation.Budget;
 import semaim.eval.EvalData;
 import semaim.io.Json;
 import semaim.io.RunLock;
@@ -102,7 +103,7 @@ public final class AblateCommand implements CommandErrors.Command {
                 throw new IllegalArgumentException("give --budget-images or --budget-minutes, not both");
             }
             if (budgetMinutes != null) {
-                budgetImages = imagesInMinutes(base, budgetMinutes, output);
+                budgetImages = Budget.imagesInMinutes(base, budgetMinutes, output, m -> LOG.info("{}", m));
             }
             if (budgetImages != null) {
                 int size = semaim.data.Datasets.open(base.data().path(), base.data().channels(),
@@ -121,45 +122,6 @@ public final class AblateCommand implements CommandErrors.Command {
             }
             return ExitCodes.OK;
         });
-    }
-
-    /**
-     * The images the base configuration pre-trains in {@code minutes} on this machine: its step timed on synthetic
-     * data ({@link Bench}, 3 warm-up and 10 timed steps, the median), kept in {@code budget.json} of the grid folder
-     * and read back from there on a re-run, so a resumed grid keeps its budget.
-     */
-    private static long imagesInMinutes(PretrainConfig base, double minutes, Path output) throws IOException {
-        if (!(minutes > 0)) {
-            throw new IllegalArgumentException("--budget-minutes must be positive, got " + minutes);
-        }
-        Path file = output.resolve("budget.json");
-        if (Files.exists(file)) {
-            JsonObject saved = JsonParser.parseString(
-                    Files.readString(file)).getAsJsonObject();
-            if (saved.get("minutes").getAsDouble() == minutes) {
-                long images = saved.get("images").getAsLong();
-                LOG.info("budget: {} minutes = {} images (timed earlier, {})", minutes, images, file);
-                return images;
-            }
-        }
-        ModelConfig mc = base.modelConfig(base.data().channels());
-        LOG.info("timing the pre-training step to turn {} minutes into images seen ...", minutes);
-        Bench.Result r = Bench.run(new Bench.Options(mc, base.target(), base.order().name(), base.optim().batchSize(),
-                3, 10, base.run().precisionAsked(), base.run().device(), base.run().seed()), m -> { });
-        long images = Math.max(1, Math.round(minutes * 60 * r.imagesPerSecond()));
-        Map<String, Object> j = new LinkedHashMap<>();
-        j.put("minutes", minutes);
-        j.put("images", images);
-        j.put("images_per_second", r.imagesPerSecond());
-        j.put("step_ms_median", r.medianMs());
-        j.put("threads", r.threads());
-        j.put("precision", r.precision().toString());
-        Files.createDirectories(output);
-        Files.writeString(file, Json.toJson(j));
-        LOG.info("budget: {} minutes = {} images at {} img/s (step {} ms, {} threads, {})", minutes, images,
-                String.format("%.1f", r.imagesPerSecond()), String.format("%.0f", r.medianMs()), r.threads(),
-                r.precision());
-        return images;
     }
 
     private static void runGrid(AblationGrid grid, EvalData eval) throws IOException {
