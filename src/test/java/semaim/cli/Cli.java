@@ -9,11 +9,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Runs the command line as a user would: in this JVM with its output captured, or as a child process. */
-final class Cli {
+public final class Cli {
     private Cli() {}
 
     /** Exit code and everything printed on stdout and stderr. */
-    record Outcome(int code, String out, String err) {
+    public record Outcome(int code, String out, String err) {
         /** One error line (log lines aside) and no stack trace. */
         boolean oneLineError() {
             return err.lines().filter(l -> l.contains("error:")).count() == 1 && !err.contains("\tat ")
@@ -21,7 +21,7 @@ final class Cli {
         }
     }
 
-    static Outcome run(String... args) {
+    public static Outcome run(String... args) {
         PrintStream oldOut = System.out, oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
