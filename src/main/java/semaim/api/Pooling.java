@@ -32,14 +32,20 @@ public enum Pooling {
         this.model = model;
     }
 
-    /** The model's pooling that computes this one. */
+    /**
+     * The model's pooling that computes this one.
+     *
+     * @return the {@code VisionTransformer.Pooling} of the same name
+     */
     public VisionTransformer.Pooling model() {
         return model;
     }
 
     /**
-     * Parses {@code cls}, {@code mean}, {@code concat} or {@code patches} (also {@code patch}), in any case.
+     * Parses a pooling's name.
      *
+     * @param name  {@code cls}, {@code mean}, {@code concat} or {@code patches} (also {@code patch}), in any case
+     * @return the pooling
      * @throws IllegalArgumentException naming the choices, for anything else
      */
     public static Pooling parse(String name) {
@@ -55,7 +61,11 @@ public enum Pooling {
         throw new IllegalArgumentException("unknown pooling '" + name + "'; choose cls, mean, concat or patches");
     }
 
-    /** The lower-case name the command line and result files use. */
+    /**
+     * The lower-case name.
+     *
+     * @return the name the command line and result files use, e.g. {@code cls}
+     */
     public String label() {
         return name().toLowerCase(Locale.ROOT);
     }

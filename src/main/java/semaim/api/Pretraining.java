@@ -34,21 +34,51 @@ import semaim.torch.Torch;
 public final class Pretraining {
     /** What a run tells as it goes; every method has an empty default. Called on the training thread. */
     public interface Listener {
-        /** Before the first step: steps already done (a resume), the total, and a one-line description. */
+        /**
+         * Before the first step.
+         *
+         * @param doneSteps    steps already done (a resume), else 0
+         * @param totalSteps   steps the run is to make
+         * @param description  data, model, order, peak learning rate and precision, in one line
+         */
         default void started(long doneSteps, long totalSteps, String description) {}
 
-        /** After each optimiser step: its number (from 1), the epoch (from 0), the loss and the learning rate. */
+        /**
+         * After each optimiser step.
+         *
+         * @param step          its number, from 1
+         * @param epoch         the epoch it belongs to, from 0
+         * @param loss          the step's loss (the mean over its micro-batches and processes)
+         * @param learningRate  the learning rate it used
+         */
         default void step(long step, int epoch, double loss, double learningRate) {}
 
-        /** After each completed epoch (from 1). */
+        /**
+         * After each completed epoch.
+         *
+         * @param epochsDone  epochs done, from 1
+         */
         default void epoch(int epochsDone) {}
 
-        /** A checkpoint folder was written and verified. */
+        /**
+         * A checkpoint was written and verified.
+         *
+         * @param folder  its folder, {@code RUN/checkpoints/step-N}
+         */
         default void checkpoint(Path folder) {}
 
+        /**
+         * A line of information (resumed from where, what is measured).
+         *
+         * @param message  the line
+         */
         default void info(String message) {}
 
-        /** Something went wrong that did not stop the run (a damaged image skipped, a leftover folder removed). */
+        /**
+         * Something went wrong that did not stop the run (a damaged image skipped, a leftover folder removed).
+         *
+         * @param message  the line
+         */
         default void warn(String message) {}
     }
 
@@ -78,12 +108,21 @@ public final class Pretraining {
         this.resumed = resumed;
     }
 
-    /** The embedded default ({@code PretrainConfig.CPU}): a small ViT on 4,000 embedded Fashion-MNIST images. */
+    /**
+     * The embedded default recipe.
+     *
+     * @return a run of {@code PretrainConfig.CPU}: a small ViT on 4,000 embedded Fashion-MNIST images
+     */
     public static Pretraining cpu() {
         return new Pretraining(PretrainConfig.CPU, null, false);
     }
 
-    /** A named recipe: {@code cpu} or {@code paper} (the reference's ViT-B/16, 800 epochs). */
+    /**
+     * A named recipe.
+     *
+     * @param name  {@code cpu} or {@code paper} (the reference's ViT-B/16, 800 epochs)
+     * @return a run of that recipe
+     */
     public static Pretraining recipe(String name) {
         return new Pretraining(PretrainConfig.recipe(name), null, false);
     }
@@ -92,6 +131,8 @@ public final class Pretraining {
      * Continues the run in {@code runFolder} from its newest valid checkpoint, with the configuration saved there;
      * only the device may be changed.
      *
+     * @param runFolder  the folder an earlier run wrote
+     * @return the run, ready to continue
      * @throws IOException when the folder holds no valid checkpoint
      */
     public static Pretraining resume(Path runFolder) throws IOException {
@@ -99,12 +140,21 @@ public final class Pretraining {
         return new Pretraining(Checkpoint.read(ckpt).config(), runFolder, true);
     }
 
-    /** The configuration as it stands (every default visible). */
+    /**
+     * The configuration as it stands.
+     *
+     * @return every setting, defaults included
+     */
     public PretrainConfig config() {
         return config;
     }
 
-    /** Any change to the configuration, e.g. {@code c -> c.withOptim(...)}, for what has no builder call. */
+    /**
+     * Any change to the configuration, for what has no builder call.
+     *
+     * @param change  e.g. {@code c -> c.withOptim(...)}
+     * @return this run
+     */
     public Pretraining configure(UnaryOperator<PretrainConfig> change) {
         if (resumed) {
             throw new IllegalStateException("a resumed run continues with its saved configuration");
@@ -113,7 +163,13 @@ public final class Pretraining {
         return this;
     }
 
-    /** The images: an image folder (class subfolders allowed), an IDX file or tar shards; null: the embedded set. */
+    /**
+     * The images to pre-train on.
+     *
+     * @param path      an image folder (class subfolders allowed), an IDX file or tar shards; null: the embedded set
+     * @param channels  1 (grey) or 3 (RGB)
+     * @return this run
+     */
     public Pretraining data(String path, int channels) {
         return configure(c -> {
             PretrainConfig.Data d = c.data();
@@ -123,38 +179,75 @@ public final class Pretraining {
         });
     }
 
+    /**
+     * The number of epochs; the learning-rate schedule spans them.
+     *
+     * @param epochs  passes over the data
+     * @return this run
+     */
     public Pretraining epochs(int epochs) {
         return configure(c -> c.withOptim(optim(c.optim(), epochs, c.optim().batchSize())));
     }
 
-    /** Images per step (before accumulation); the learning rate follows the reference's blr x batch / 256. */
+    /**
+     * Images per step (before accumulation); the learning rate follows the reference's blr x batch / 256.
+     *
+     * @param batchSize  images per micro-batch
+     * @return this run
+     */
     public Pretraining batchSize(int batchSize) {
         return configure(c -> c.withOptim(optim(c.optim(), c.optim().epochs(), batchSize)));
     }
 
-    /** Stop after this many optimiser steps (0: every epoch); the schedule still spans the epochs. */
+    /**
+     * A limit on the optimiser steps; the schedule still spans the epochs.
+     *
+     * @param maxSteps  steps to stop after; 0: every epoch
+     * @return this run
+     */
     public Pretraining maxSteps(long maxSteps) {
         return configure(c -> c.withRun(run(c.run(), c.run().seed(), c.run().device(), maxSteps, c.run().precision())));
     }
 
+    /**
+     * The seed of every random draw (weights, augmentation, order noise).
+     *
+     * @param seed  the seed
+     * @return this run
+     */
     public Pretraining seed(long seed) {
         return configure(c -> c.withRun(run(c.run(), seed, c.run().device(), c.run().maxSteps(), c.run().precision())));
     }
 
-    /** {@code fp32}, {@code bf16} (autocast) or {@code auto}. */
+    /**
+     * The training precision.
+     *
+     * @param precision  {@code fp32}, {@code bf16} (autocast) or {@code auto}
+     * @return this run
+     */
     public Pretraining precision(String precision) {
         return configure(c -> c.withRun(run(c.run(), c.run().seed(), c.run().device(), c.run().maxSteps(),
                 precision)));
     }
 
-    /** {@code cpu}, {@code cuda} or {@code cuda:N}; the one change a resumed run accepts. */
+    /**
+     * The device; the one change a resumed run accepts.
+     *
+     * @param device  {@code cpu}, {@code cuda} or {@code cuda:N}
+     * @return this run
+     */
     public Pretraining device(String device) {
         PretrainConfig.Run r = config.run();
         config = config.withRun(run(r, r.seed(), device, r.maxSteps(), r.precision()));
         return this;
     }
 
-    /** The run folder; default {@code runs/pretrain-<date>-<time>}. */
+    /**
+     * The run folder.
+     *
+     * @param folder  where the run writes; default {@code runs/pretrain-<date>-<time>}
+     * @return this run
+     */
     public Pretraining output(Path folder) {
         if (resumed) {
             throw new IllegalStateException("a resumed run writes into its own folder");
@@ -163,7 +256,12 @@ public final class Pretraining {
         return this;
     }
 
-    /** Replace a finished or stopped run in the output folder instead of refusing to start. */
+    /**
+     * Whether a finished or stopped run in the output folder is replaced (otherwise the run refuses to start).
+     *
+     * @param overwrite  true: replace it
+     * @return this run
+     */
     public Pretraining overwrite(boolean overwrite) {
         this.overwrite = overwrite;
         return this;
@@ -182,6 +280,8 @@ public final class Pretraining {
      * or {@link #overwrite}; a start that wrote no checkpoint is cleared with a warning. One process at a time may
      * write a run folder.
      *
+     * @param listener  told of steps, epochs and checkpoints
+     * @return what the run did
      * @throws IllegalArgumentException for an inconsistent configuration (every problem named)
      * @throws IOException for unreadable data, a full disk, a folder another process holds
      */

@@ -15,7 +15,12 @@ import semaim.torch.Torch;
 public final class Probes {
     private Probes() {}
 
-    /** Top-1 and top-5 accuracy on the test rows, in percent. */
+    /**
+     * Accuracy on the test rows.
+     *
+     * @param top1  percent whose class got the most votes (or the highest logit)
+     * @param top5  percent whose class was among the five first
+     */
     public record Accuracy(double top1, double top5) {}
 
     /**
@@ -29,14 +34,31 @@ public final class Probes {
      * @param seed          the head's initialisation and the batch order; default 0
      */
     public record LinearOptions(int epochs, int batchSize, double blr, double warmupEpochs, long seed) {
+        /**
+         * The defaults.
+         *
+         * @return 30 epochs, batch 256, blr 0.1, no warm-up, seed 0
+         */
         public static LinearOptions defaults() {
             return new LinearOptions(30, 256, 0.1, 0, 0);
         }
 
+        /**
+         * These options with another number of epochs.
+         *
+         * @param e  passes over the training rows
+         * @return the changed options
+         */
         public LinearOptions withEpochs(int e) {
             return new LinearOptions(e, batchSize, blr, warmupEpochs, seed);
         }
 
+        /**
+         * These options with another seed.
+         *
+         * @param s  seed of the head's initialisation and the batch order
+         * @return the changed options
+         */
         public LinearOptions withSeed(long s) {
             return new LinearOptions(epochs, batchSize, blr, warmupEpochs, s);
         }
@@ -46,6 +68,13 @@ public final class Probes {
      * Weighted k-NN (DINO's protocol): each test row's {@code k} most cosine-similar training rows vote for their
      * class with weight exp(similarity / {@code temperature}).
      *
+     * @param train        training rows, each of one width
+     * @param trainLabels  their classes, from 0
+     * @param test         test rows, of the same width
+     * @param testLabels   their classes, from 0
+     * @param k            neighbours that vote
+     * @param temperature  T of the vote weights
+     * @return top-1 and top-5 accuracy on the test rows
      * @throws IllegalArgumentException for rows of different widths, a non-finite value, or k outside 1..rows
      */
     public static Accuracy knn(float[][] train, int[] trainLabels, float[][] test, int[] testLabels, int k,
@@ -56,12 +85,29 @@ public final class Probes {
         return new Accuracy(a.top1(), a.top5());
     }
 
-    /** k-NN with DINO's defaults: k = 20, temperature 0.07. */
+    /**
+     * k-NN with DINO's defaults: k = 20, temperature 0.07.
+     *
+     * @param train        training rows, each of one width
+     * @param trainLabels  their classes, from 0
+     * @param test         test rows, of the same width
+     * @param testLabels   their classes, from 0
+     * @return top-1 and top-5 accuracy on the test rows
+     */
     public static Accuracy knn(float[][] train, int[] trainLabels, float[][] test, int[] testLabels) {
         return knn(train, trainLabels, test, testLabels, 20, 0.07);
     }
 
-    /** A linear probe trained on the training rows and scored on the test rows. */
+    /**
+     * A linear probe trained on the training rows and scored on the test rows.
+     *
+     * @param train        training rows, each of one width
+     * @param trainLabels  their classes, from 0
+     * @param test         test rows, of the same width
+     * @param testLabels   their classes, from 0
+     * @param o            epochs, batch, learning rate, warm-up and seed
+     * @return top-1 and top-5 accuracy on the test rows
+     */
     public static Accuracy linear(float[][] train, int[] trainLabels, float[][] test, int[] testLabels,
             LinearOptions o) {
         Torch.init();
