@@ -133,6 +133,10 @@ public final class Pretrainer {
         this.bucketMb = bucketMb;
     }
 
+    /**
+     * Trains from the start or from {@code resumeFrom} until the last step, or until {@code stopRequested} (a
+     * checkpoint is saved first); {@code listener} hears of steps, checkpoints and epoch ends.
+     */
     public Result run(BooleanSupplier stopRequested, Listener listener) throws IOException {
         Path checkpoints = output.resolve(CheckpointFolders.CHECKPOINTS);
         if (dist.isMain()) {
@@ -142,24 +146,9 @@ public final class Pretrainer {
         }
         setUp(listener::warn);
         Position start = resumeFrom == null ? new Position(0, 0, 0) : resume(listener);
-        int channels = source.channels();
-        int world = dist.worldSize();
-        int imagesPerStep = cfg.effectiveBatch() * world;   // batch x accumulation x processes, as the reference
-        int accum = cfg.optim().accumSteps();
-        int itersPerEpoch = BatchLoader.batchesPerEpoch(source, cfg.optim().batchSize(), world);
-        int stepsPerEpoch = itersPerEpoch / accum;
-        if (stepsPerEpoch == 0) {
-            throw new TrainingException(source.description() + " gives " + itersPerEpoch + " batches of "
-                    + cfg.optim().batchSize() + " per epoch, fewer than one step of " + accum
-                    + " accumulated batches");
-        }
-        int epochs = cfg.optim().epochs();
-        long totalSteps = (long) epochs * stepsPerEpoch;
-        if (cfg.run().maxSteps() > 0) {
-            totalSteps = Math.min(totalSteps, cfg.run().maxSteps());
-        }
-        if (resumeFrom != null && start.step() >= totalSteps) {
-            return Result.finished(start.step(), totalSteps, resumeFrom, output);   // its summary stays as it is
+        Plan plan = plan();
+        if (resumeFrom != null && start.step() >= plan.totalSteps()) {
+            return Result.finished(start.step(), plan.totalSteps(), resumeFrom, output);   // its summary stays
         }
         if (resumeFrom != null) {
             listener.info("resumed from " + resumeFrom + " at step " + start.step() + " (epoch "
@@ -168,94 +157,162 @@ public final class Pretrainer {
         if (dist.isMain()) {
             writeConfig();
         }
-        try (BatchLoader loader = new BatchLoader(source, new Augmentation(cfg.augmentConfig(channels,
-                mc.imageSize())), cfg.optim().batchSize(), dist.rank(), world, cfg.run().seed(),
-                cfg.data().workers(), cfg.data().prefetch(), cfg.data().skipBadImages(), listener::warn)
-                .decoding(cfg.data().exactDecode() ? BatchLoader.Decoding.EXACT : BatchLoader.Decoding.REDUCED);
+        try (BatchLoader loader = openLoader(listener);
                 MetricsLog metrics = !dist.isMain() ? null : new MetricsLog(output.resolve("metrics.jsonl"),
                         resumeFrom == null ? -1 : start.step());
                 SampleLog samples = SampleLog.open(source, dist.rank())) {
-            listener.started(start.step(), totalSteps, stepsPerEpoch, describe());
-            LrSchedule schedule = new LrSchedule(peakLr(), cfg.optim().minLr(), cfg.optim().warmupEpochs(),
-                    epochs);
-
-            long step = start.step();
-            long begin = System.nanoTime();
-            Throughput throughput = new Throughput(begin);
-            double firstLoss = Double.NaN, lastLoss = Double.NaN;
-            Path lastCheckpoint = resumeFrom;
-            boolean stopped = false;
-            int microPerEpoch = stepsPerEpoch * accum;
-
-            outer:
-            for (int e = start.epoch(); e < epochs && step < totalSteps; e++) {
-                int micro = e == start.epoch() ? start.batchInEpoch() : 0;
-                Iterator<BatchLoader.Batch> batches = loader.epoch(e, micro);
-                while (micro < microPerEpoch && step < totalSteps) {
-                    double lr = schedule.at(e + micro / (double) itersPerEpoch);
-                    Optimizers.setLearningRate(optimizer, lr);
-                    TrainStep.Stats local = trainStep.run(() -> nextImages(batches, samples), null);   // Algorithm 1
-                    // One small all-reduce per step: the loss averaged over ranks, and whether any rank was asked
-                    // to stop (all ranks must stop after the same step, or the others would wait in the next one).
-                    double[] reduced = dist.sum(new double[] {local.loss(), stopRequested.getAsBoolean() ? 1 : 0});
-                    TrainStep.Stats stats = new TrainStep.Stats(reduced[0] / world, local.gradNorm(),
-                            local.lossScale(), local.skipped());
-                    boolean stopNow = reduced[1] > 0;
-                    if (!Double.isFinite(stats.loss()) || (stats.skipped() && precision != Precision.FP16)) {
-                        throw new NonFiniteException((Double.isFinite(stats.loss()) ? "the gradient norm became "
-                                + stats.gradNorm() : "loss became " + stats.loss()) + " at step " + (step + 1)
-                                + " (the update was not applied); the last checkpoint (" + lastCheckpoint
-                                + ") is intact. Try a lower --blr.");
-                    }
-                    micro += accum;
-                    step++;
-                    if (Double.isNaN(firstLoss)) {
-                        firstLoss = stats.loss();
-                    }
-                    lastLoss = stats.loss();
-                    long now = System.nanoTime();
-                    double imagesPerSecond = throughput.add(imagesPerStep, now, step % cfg.run().logEvery() == 0);
-                    dist.progress(step);
-                    listener.step(step, e, stats.loss(), lr, imagesPerSecond);
-                    if (metrics != null && (step % cfg.run().logEvery() == 0 || step == totalSteps)) {
-                        metrics.write(metricsLine(step, e + micro / (double) itersPerEpoch, stats, lr,
-                                imagesPerSecond, (now - begin) / 1e9));
-                    }
-                    boolean endOfEpoch = micro >= microPerEpoch;
-                    if (stopNow || step == totalSteps || endOfEpoch
-                            || (cfg.run().checkpointEvery() > 0 && step % cfg.run().checkpointEvery() == 0)) {
-                        Position next = endOfEpoch ? new Position(step, e + 1, 0) : new Position(step, e, micro);
-                        lastCheckpoint = saveCheckpoint(checkpoints, next, stats.loss(), lastCheckpoint);
-                        listener.checkpoint(lastCheckpoint);
-                    }
-                    if (endOfEpoch || step == totalSteps) {   // a budget's last, partial epoch counts as done
-                        listener.epochEnd(e + 1, model, targets.teacher());
-                        Map<String, Object> measured = listener.epochMetrics(e + 1, model);
-                        if (metrics != null && !measured.isEmpty()) {
-                            Map<String, Object> line = new LinkedHashMap<>();
-                            line.put("step", step);
-                            line.put("epoch", (double) (e + 1));
-                            line.putAll(measured);
-                            metrics.write(line);
-                        }
-                    }
-                    if (stopNow) {
-                        stopped = true;
-                        break outer;
-                    }
-                }
-            }
-            double seconds = (System.nanoTime() - begin) / 1e9;
-            double overall = (step - start.step()) * (double) imagesPerStep / Math.max(seconds, 1e-9);
-            Result r = new Result(step, totalSteps, seconds, overall, firstLoss, lastLoss, lastCheckpoint, output,
-                    stopped, loader.badImages(), false);
+            listener.started(start.step(), plan.totalSteps(), plan.stepsPerEpoch(), describe());
+            Session session = new Session(plan, start, checkpoints, metrics, samples, listener, stopRequested);
+            session.train(loader);
+            double seconds = (System.nanoTime() - session.begin) / 1e9;
+            double overall = (session.step - start.step()) * (double) plan.imagesPerStep() / Math.max(seconds, 1e-9);
+            Result r = new Result(session.step, plan.totalSteps(), seconds, overall, session.firstLoss,
+                    session.lastLoss, session.lastCheckpoint, output, session.stopped, loader.badImages(), false);
             if (dist.isMain()) {
-                writeSummary(r, step - start.step());
+                writeSummary(r, session.step - start.step());
             }
             dist.barrier();   // nobody leaves while rank 0 still writes (its peers would report it gone)
             return r;
         } catch (BatchLoader.UncheckedDataException e) {
             throw e.getCause();
+        }
+    }
+
+    /**
+     * The run's shape: micro-batches and optimiser steps per epoch, the total (epochs, or --max-steps), and images
+     * per step (batch x accumulation x processes, as the reference counts them).
+     */
+    private record Plan(int itersPerEpoch, int stepsPerEpoch, long totalSteps, int imagesPerStep) {}
+
+    private Plan plan() {
+        int world = dist.worldSize(), accum = cfg.optim().accumSteps();
+        int itersPerEpoch = BatchLoader.batchesPerEpoch(source, cfg.optim().batchSize(), world);
+        int stepsPerEpoch = itersPerEpoch / accum;
+        if (stepsPerEpoch == 0) {
+            throw new TrainingException(source.description() + " gives " + itersPerEpoch + " batches of "
+                    + cfg.optim().batchSize() + " per epoch, fewer than one step of " + accum
+                    + " accumulated batches");
+        }
+        long totalSteps = (long) cfg.optim().epochs() * stepsPerEpoch;
+        if (cfg.run().maxSteps() > 0) {
+            totalSteps = Math.min(totalSteps, cfg.run().maxSteps());
+        }
+        return new Plan(itersPerEpoch, stepsPerEpoch, totalSteps, cfg.effectiveBatch() * world);
+    }
+
+    private BatchLoader openLoader(Listener listener) {
+        return new BatchLoader(source, new Augmentation(cfg.augmentConfig(source.channels(), mc.imageSize())),
+                cfg.optim().batchSize(), dist.rank(), dist.worldSize(), cfg.run().seed(), cfg.data().workers(),
+                cfg.data().prefetch(), cfg.data().skipBadImages(), listener::warn)
+                .decoding(cfg.data().exactDecode() ? BatchLoader.Decoding.EXACT : BatchLoader.Decoding.REDUCED);
+    }
+
+    /**
+     * One session of training: walks the epochs from {@code start} with the per-iteration warm-up + cosine
+     * schedule, runs {@link TrainStep} (Algorithm 1) per optimiser step, logs, checkpoints (every N steps, at each
+     * epoch end, at the last step and when asked to stop) and calls the epoch-end listeners.
+     */
+    private final class Session {
+        final Plan plan;
+        final Position start;
+        final Path checkpoints;
+        final MetricsLog metrics;   // null on ranks other than 0
+        final SampleLog samples;
+        final Listener listener;
+        final BooleanSupplier stopRequested;
+        final LrSchedule schedule;
+        final long begin = System.nanoTime();
+        final Throughput throughput = new Throughput(begin);
+        long step;
+        double firstLoss = Double.NaN, lastLoss = Double.NaN;
+        Path lastCheckpoint = resumeFrom;
+        boolean stopped;
+
+        Session(Plan plan, Position start, Path checkpoints, MetricsLog metrics, SampleLog samples, Listener listener,
+                BooleanSupplier stopRequested) {
+            this.plan = plan;
+            this.start = start;
+            this.checkpoints = checkpoints;
+            this.metrics = metrics;
+            this.samples = samples;
+            this.listener = listener;
+            this.stopRequested = stopRequested;
+            this.schedule = new LrSchedule(peakLr(), cfg.optim().minLr(), cfg.optim().warmupEpochs(),
+                    cfg.optim().epochs());
+            this.step = start.step();
+        }
+
+        void train(BatchLoader loader) throws IOException {
+            int microPerEpoch = plan.stepsPerEpoch() * cfg.optim().accumSteps();
+            for (int e = start.epoch(); e < cfg.optim().epochs() && step < plan.totalSteps(); e++) {
+                int micro = e == start.epoch() ? start.batchInEpoch() : 0;
+                Iterator<BatchLoader.Batch> batches = loader.epoch(e, micro);
+                while (micro < microPerEpoch && step < plan.totalSteps()) {
+                    micro = step(e, micro, batches);
+                    if (stopped) {
+                        return;
+                    }
+                }
+            }
+        }
+
+        /** One optimiser step at micro-batch {@code micro} of epoch {@code e}; returns the next micro-batch. */
+        private int step(int e, int micro, Iterator<BatchLoader.Batch> batches) throws IOException {
+            double lr = schedule.at(e + micro / (double) plan.itersPerEpoch());
+            Optimizers.setLearningRate(optimizer, lr);
+            TrainStep.Stats local = trainStep.run(() -> nextImages(batches, samples), null);   // Algorithm 1
+            // One small all-reduce per step: the loss averaged over ranks, and whether any rank was asked to stop
+            // (all ranks must stop after the same step, or the others would wait in the next one).
+            double[] reduced = dist.sum(new double[] {local.loss(), stopRequested.getAsBoolean() ? 1 : 0});
+            int world = dist.worldSize();
+            TrainStep.Stats stats = new TrainStep.Stats(reduced[0] / world, local.gradNorm(), local.lossScale(),
+                    local.skipped());
+            boolean stopNow = reduced[1] > 0;
+            if (!Double.isFinite(stats.loss()) || (stats.skipped() && precision != Precision.FP16)) {
+                throw new NonFiniteException((Double.isFinite(stats.loss()) ? "the gradient norm became "
+                        + stats.gradNorm() : "loss became " + stats.loss()) + " at step " + (step + 1)
+                        + " (the update was not applied); the last checkpoint (" + lastCheckpoint
+                        + ") is intact. Try a lower --blr.");
+            }
+            micro += cfg.optim().accumSteps();
+            step++;
+            if (Double.isNaN(firstLoss)) {
+                firstLoss = stats.loss();
+            }
+            lastLoss = stats.loss();
+            long now = System.nanoTime();
+            double imagesPerSecond = throughput.add(plan.imagesPerStep(), now, step % cfg.run().logEvery() == 0);
+            dist.progress(step);
+            listener.step(step, e, stats.loss(), lr, imagesPerSecond);
+            if (metrics != null && (step % cfg.run().logEvery() == 0 || step == plan.totalSteps())) {
+                metrics.write(metricsLine(step, e + micro / (double) plan.itersPerEpoch(), stats, lr,
+                        imagesPerSecond, (now - begin) / 1e9));
+            }
+            afterStep(e, micro, stats.loss(), stopNow);
+            return micro;
+        }
+
+        /** Checkpoints and epoch-end work after a step that reached micro-batch {@code micro} of epoch {@code e}. */
+        private void afterStep(int e, int micro, double loss, boolean stopNow) throws IOException {
+            boolean endOfEpoch = micro >= plan.stepsPerEpoch() * cfg.optim().accumSteps();
+            if (stopNow || step == plan.totalSteps() || endOfEpoch
+                    || (cfg.run().checkpointEvery() > 0 && step % cfg.run().checkpointEvery() == 0)) {
+                Position next = endOfEpoch ? new Position(step, e + 1, 0) : new Position(step, e, micro);
+                lastCheckpoint = saveCheckpoint(checkpoints, next, loss, lastCheckpoint);
+                listener.checkpoint(lastCheckpoint);
+            }
+            if (endOfEpoch || step == plan.totalSteps()) {   // a budget's last, partial epoch counts as done
+                listener.epochEnd(e + 1, model, targets.teacher());
+                Map<String, Object> measured = listener.epochMetrics(e + 1, model);
+                if (metrics != null && !measured.isEmpty()) {
+                    Map<String, Object> line = new LinkedHashMap<>();
+                    line.put("step", step);
+                    line.put("epoch", (double) (e + 1));
+                    line.putAll(measured);
+                    metrics.write(line);
+                }
+            }
+            stopped = stopNow;
         }
     }
 
