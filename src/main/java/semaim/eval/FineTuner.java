@@ -97,19 +97,11 @@ public final class FineTuner {
      */
     public static Result run(VisionTransformer model, ImageSource train, ImageSource test, Options o, Device device,
             Path outDir, Map<String, String> provenance, Distributed dist, Listener listener) throws IOException {
-        if (o.epochs() <= 0 || o.batchSize() <= 0 || !(o.blr() > 0) || !(o.blr() * o.batchSize() / 256 <= Float.MAX_VALUE)
-                || !(o.minLr() >= 0) || !(o.warmupEpochs() >= 0) || o.warmupEpochs() > o.epochs()
-                || o.probeEpochs() < 0) {
-            throw new IllegalArgumentException("fine-tuning needs epochs > 0, batch size > 0, --blr > 0 with a learning"
-                    + " rate within float range,"
-                    + " --min-lr >= 0, warm-up in [0, epochs] and --probe-epochs >= 0; got " + o);
-        }
+        checkOptions(o);
         int size = model.config().imageSize(), channels = train.channels();
-        int classes = (int) model.head.weight().size(0);
         Map<String, Tensor> named = new LinkedHashMap<>(Nn.namedParameters(model));
         named.values().removeIf(p -> !p.requires_grad());
         LayerDecay.Groups groups = LayerDecay.of(named, model.config().depth(), o.weightDecay(), o.layerDecay());
-        int world = dist.worldSize();
         dist.broadcastFromMain(Tensors.list(model.parameters()));
         EvalTransform evalTransform = EvalTransform.standard(size, channels);
         if (o.probeEpochs() > 0) {
@@ -117,76 +109,125 @@ public final class FineTuner {
         }
         DataParallel dp = DataParallel.over(dist, new ArrayList<>(named.values()), DataParallel.DEFAULT_BUCKET_MB,
                 /* findUnused: the final norm is unused under mean pooling */ true);
-        double lr = o.blr() * o.batchSize() * world / 256.0;
-        AdamW opt = Optimizers.adamW(groups.groups(), lr, 0.9, 0.999, 1e-8);
-        LrSchedule schedule = new LrSchedule(lr, o.minLr(), o.warmupEpochs(), o.epochs());
+        double lr = o.blr() * o.batchSize() * dist.worldSize() / 256.0;
+        Epochs epochs = new Epochs(model, o, groups, Optimizers.adamW(groups.groups(), lr, 0.9, 0.999, 1e-8), dp,
+                new LrSchedule(lr, o.minLr(), o.warmupEpochs(), o.epochs()), device, dist, listener, channels);
         AugmentConfig aug = new AugmentConfig(size, o.cropScaleMin(), 1.0, 3.0 / 4, 4.0 / 3, 0.5,
                 AugmentConfig.defaultMean(channels), AugmentConfig.defaultStd(channels));
-        Mixup mixup = new Mixup(o.mixup(), o.cutmix(), o.mixProb(), o.switchProb(), o.smoothing(), classes);
-        RandomErasing erasing = new RandomErasing(o.reprob());
-        List<double[]> history = new ArrayList<>();
-        double best = -1;
-        int bestEpoch = 0;
-        double[] lastAcc = {0, 0};
-        Path bestFile = outDir.resolve("best.safetensors"), lastFile = outDir.resolve("last.safetensors");
         Augmentation augmentation = new Augmentation(aug, o.randAugment() ? RandAugment.reference() : null);
-        try (BatchLoader loader = new BatchLoader(train, augmentation, o.batchSize(), dist.rank(), world, o.seed(),
-                o.workers(), 4, false, m -> { })) {
-            int steps = loader.batchesPerEpoch();
-            listener.started(steps * o.epochs());
-            int step = 0;
+        Best best = new Best(outDir.resolve("best.safetensors"), outDir.resolve("last.safetensors"));
+        List<double[]> history = new ArrayList<>();
+        double[] lastAcc = {0, 0};
+        try (BatchLoader loader = new BatchLoader(train, augmentation, o.batchSize(), dist.rank(), dist.worldSize(),
+                o.seed(), o.workers(), 4, false, m -> { })) {
+            listener.started(loader.batchesPerEpoch() * o.epochs());
             for (int epoch = 0; epoch < o.epochs(); epoch++) {
-                model.train(true);
-                double lossSum = 0;
-                Iterator<BatchLoader.Batch> it = loader.epoch(epoch, 0);
-                for (int s = 0; s < steps; s++) {
-                    BatchLoader.Batch b = it.next();
-                    Rng rng = new Rng(o.seed() * 1_000_003L + (long) epoch * 65_537 + s
-                            + 0x9E3779B97F4A7C15L * dist.rank());   // each rank its own erasing and mixing
-                    float[] px = b.images();
-                    for (int i = 0; i < o.batchSize(); i++) {
-                        erasing.apply(px, i, channels, size, rng);
-                    }
-                    float[] target = mixup.apply(px, b.labels(), channels, size, rng);
-                    double stepLr = schedule.at(epoch + s / (double) steps);
-                    Optimizers.setLearningRates(opt, stepLr, groups.scales());
-                    try (Scope scope = Scope.open()) {
-                        Tensor x = Tensors.floats(px, o.batchSize(), channels, size, size).to(device, torch.ScalarType.Float);
-                        Tensor t = Tensors.floats(target, o.batchSize(), classes).to(device, torch.ScalarType.Float);
-                        Tensor loss = Losses.softCrossEntropy(model.forward(x), t);
-                        opt.zero_grad();
-                        dp.backward(loss, true);
-                        opt.step();
-                        double l = dist.sum(new double[] {loss.item_double()})[0] / world;
-                        if (!Double.isFinite(l)) {
-                            throw new NonFiniteException("fine-tuning loss became " + l + " at epoch "
-                                    + (epoch + 1) + "; try a lower --blr");
-                        }
-                        lossSum += l;
-                        listener.step(++step, l, stepLr);
-                    }
-                }
+                double loss = epochs.train(loader, epoch);
                 lastAcc = accuracy(model, test, evalTransform, device, 256, dist);
-                history.add(new double[] {epoch + 1, lossSum / steps, lastAcc[0], lastAcc[1]});
-                listener.epoch(epoch + 1, lastAcc[0], lastAcc[1], lossSum / steps);
-                Map<String, String> meta = new LinkedHashMap<>(provenance);
-                meta.put("epoch", Integer.toString(epoch + 1));
-                meta.put("top1", Double.toString(lastAcc[0]));
+                history.add(new double[] {epoch + 1, loss, lastAcc[0], lastAcc[1]});
+                listener.epoch(epoch + 1, lastAcc[0], lastAcc[1], loss);
+                best.save(model, provenance, epoch + 1, lastAcc[0], dist);
+            }
+        }
+        return new Result(best.top1, best.epoch, lastAcc[0], lastAcc[1], history, best.bestFile, best.lastFile);
+    }
+
+    private static void checkOptions(Options o) {
+        if (o.epochs() <= 0 || o.batchSize() <= 0 || !(o.blr() > 0) || !(o.blr() * o.batchSize() / 256 <= Float.MAX_VALUE)
+                || !(o.minLr() >= 0) || !(o.warmupEpochs() >= 0) || o.warmupEpochs() > o.epochs()
+                || o.probeEpochs() < 0) {
+            throw new IllegalArgumentException("fine-tuning needs epochs > 0, batch size > 0, --blr > 0 with a learning"
+                    + " rate within float range,"
+                    + " --min-lr >= 0, warm-up in [0, epochs] and --probe-epochs >= 0; got " + o);
+        }
+    }
+
+    /** The last and the best weights so far (rank 0 writes them, each with its checksum). */
+    private static final class Best {
+        final Path bestFile;
+        final Path lastFile;
+        double top1 = -1;
+        int epoch;
+
+        Best(Path bestFile, Path lastFile) {
+            this.bestFile = bestFile;
+            this.lastFile = lastFile;
+        }
+
+        void save(VisionTransformer model, Map<String, String> provenance, int epochDone, double acc,
+                Distributed dist) throws IOException {
+            Map<String, String> meta = new LinkedHashMap<>(provenance);
+            meta.put("epoch", Integer.toString(epochDone));
+            meta.put("top1", Double.toString(acc));
+            if (dist.isMain()) {
+                ModelWeights.save(model, lastFile, meta);
+                semaim.io.CheckpointFolders.writeChecksum(lastFile);
+            }
+            if (acc > top1) {
+                top1 = acc;
+                epoch = epochDone;
                 if (dist.isMain()) {
-                    ModelWeights.save(model, lastFile, meta);
-                    semaim.io.CheckpointFolders.writeChecksum(lastFile);
-                }
-                if (lastAcc[0] > best) {
-                    best = lastAcc[0];
-                    bestEpoch = epoch + 1;
-                    if (dist.isMain()) {
-                        ModelWeights.save(model, bestFile, meta);
-                        semaim.io.CheckpointFolders.writeChecksum(bestFile);
-                    }
+                    ModelWeights.save(model, bestFile, meta);
+                    semaim.io.CheckpointFolders.writeChecksum(bestFile);
                 }
             }
         }
-        return new Result(best, bestEpoch, lastAcc[0], lastAcc[1], history, bestFile, lastFile);
+    }
+
+    /** The training epochs of one fine-tune: augmented batches, random erasing, Mixup/CutMix, the AdamW step. */
+    private record Epochs(VisionTransformer model, Options o, LayerDecay.Groups groups, AdamW opt, DataParallel dp,
+            LrSchedule schedule, Device device, Distributed dist, Listener listener, int channels, Mixup mixup,
+            RandomErasing erasing, int[] stepCounter) {
+        Epochs(VisionTransformer model, Options o, LayerDecay.Groups groups, AdamW opt, DataParallel dp,
+                LrSchedule schedule, Device device, Distributed dist, Listener listener, int channels) {
+            this(model, o, groups, opt, dp, schedule, device, dist, listener, channels, new Mixup(o.mixup(), o.cutmix(),
+                    o.mixProb(), o.switchProb(), o.smoothing(), (int) model.head.weight().size(0)),
+                    new RandomErasing(o.reprob()), new int[1]);
+        }
+
+        /** One epoch over {@code loader}; returns its mean loss (over steps and ranks). */
+        double train(BatchLoader loader, int epoch) {
+            int size = model.config().imageSize(), classes = (int) model.head.weight().size(0);
+            int steps = loader.batchesPerEpoch();
+            model.train(true);
+            double lossSum = 0;
+            Iterator<BatchLoader.Batch> it = loader.epoch(epoch, 0);
+            for (int s = 0; s < steps; s++) {
+                BatchLoader.Batch b = it.next();
+                Rng rng = new Rng(o.seed() * 1_000_003L + (long) epoch * 65_537 + s
+                        + 0x9E3779B97F4A7C15L * dist.rank());   // each rank its own erasing and mixing
+                float[] px = b.images();
+                for (int i = 0; i < o.batchSize(); i++) {
+                    erasing.apply(px, i, channels, size, rng);
+                }
+                float[] target = mixup.apply(px, b.labels(), channels, size, rng);
+                double stepLr = schedule.at(epoch + s / (double) steps);
+                Optimizers.setLearningRates(opt, stepLr, groups.scales());
+                double l = step(px, target, classes, epoch);
+                lossSum += l;
+                listener.step(++stepCounter[0], l, stepLr);
+            }
+            return lossSum / steps;
+        }
+
+        /** One AdamW step on a mixed batch; returns the loss averaged over the ranks. */
+        private double step(float[] px, float[] target, int classes, int epoch) {
+            int size = model.config().imageSize();
+            try (Scope scope = Scope.open()) {
+                Tensor x = Tensors.floats(px, o.batchSize(), channels, size, size).to(device, torch.ScalarType.Float);
+                Tensor t = Tensors.floats(target, o.batchSize(), classes).to(device, torch.ScalarType.Float);
+                Tensor loss = Losses.softCrossEntropy(model.forward(x), t);
+                opt.zero_grad();
+                dp.backward(loss, true);
+                double l = dist.sum(new double[] {loss.item_double()})[0] / dist.worldSize();
+                if (!Double.isFinite(l)) {   // checked before the step: the weights stay finite
+                    throw new NonFiniteException("fine-tuning loss became " + l + " at epoch " + (epoch + 1)
+                            + "; try a lower --blr");
+                }
+                opt.step();
+                return l;
+            }
+        }
     }
 
     /**
