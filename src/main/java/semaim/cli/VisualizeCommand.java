@@ -83,7 +83,7 @@ public final class VisualizeCommand implements CommandErrors.Command {
             SampleImages samples = SampleImages.load(images, m.config().inChannels(), limit);
             MapFigure.Masks masks = null;
             if (segmenter != null) {
-                Segmentation.Segmenter seg = Segmentation.Segmenter.load(segmenter);
+                semaim.eval.Segmenter seg = semaim.eval.Segmenter.load(segmenter);
                 if (seg.encoder().config().imageSize() != m.config().imageSize()) {
                     throw new IllegalArgumentException(segmenter + " works on " + seg.encoder().config().imageSize()
                             + " px images but the model on " + m.config().imageSize() + " px");
