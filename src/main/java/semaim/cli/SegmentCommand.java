@@ -102,33 +102,7 @@ public final class SegmentCommand implements CommandErrors.Command {
                     String.format("%.2f", r.baselineMiou()), String.format("%.2f", r.baselinePixelAccuracy()));
             Path figure = out.resolveSibling(out.getFileName().toString().replaceFirst("\\.json$", "") + ".png");
             drawMasks(val, r, enc.config().imageSize(), k, figure);
-            Map<String, Object> metrics = new LinkedHashMap<>();
-            metrics.put("miou", r.miou());
-            metrics.put("pixel_accuracy", r.pixelAccuracy());
-            metrics.put("iou_per_class", r.iou());
-            metrics.put("baseline_miou", r.baselineMiou());
-            metrics.put("baseline_pixel_accuracy", r.baselinePixelAccuracy());
-            metrics.put("history_epoch_loss_miou", r.history());
-            Map<String, Object> settings = new LinkedHashMap<>();
-            settings.put("head", head.name().toLowerCase(java.util.Locale.ROOT));
-            settings.put("classes", k);
-            settings.put("epochs", epochs);
-            settings.put("batch_size", batchSize);
-            settings.put("blr", blr);
-            settings.put("weight_decay", weightDecay);
-            settings.put("layer_decay", layerDecay);
-            settings.put("warmup_epochs", warmupEpochs);
-            Map<String, Object> res = new LinkedHashMap<>();
-            res.put("command", "segment");
-            res.put("metrics", metrics);
-            res.put("settings", settings);
-            res.put("encoder", encoderInfo);
-            res.put("train_data", train.description());
-            res.put("val_data", val.description());
-            res.put("masks_figure", figure.toString());
-            res.put("seed", seed);
-            res.put("wall_seconds", (System.nanoTime() - t0) / 1e9);
-            res.put("provenance", Provenance.of(train.description(), train.size()));
+            Map<String, Object> res = result(r, k, encoderInfo, train, val, figure, t0);
             if (save != null) {
                 r.segmenter().save(save, Provenance.of(train.description(), train.size()));
                 res.put("segmenter", save.toString());
@@ -138,6 +112,39 @@ public final class SegmentCommand implements CommandErrors.Command {
             LOG.info("result: {} (masks: {})", out, figure);
             return ExitCodes.OK;
         });
+    }
+
+    /** The result file's contents: metrics, settings, encoder and data provenance. */
+    private Map<String, Object> result(Segmentation.Result r, int k, Map<String, Object> encoderInfo,
+            SegmentationSet train, SegmentationSet val, Path figure, long t0) {
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        metrics.put("miou", r.miou());
+        metrics.put("pixel_accuracy", r.pixelAccuracy());
+        metrics.put("iou_per_class", r.iou());
+        metrics.put("baseline_miou", r.baselineMiou());
+        metrics.put("baseline_pixel_accuracy", r.baselinePixelAccuracy());
+        metrics.put("history_epoch_loss_miou", r.history());
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("head", head.name().toLowerCase(java.util.Locale.ROOT));
+        settings.put("classes", k);
+        settings.put("epochs", epochs);
+        settings.put("batch_size", batchSize);
+        settings.put("blr", blr);
+        settings.put("weight_decay", weightDecay);
+        settings.put("layer_decay", layerDecay);
+        settings.put("warmup_epochs", warmupEpochs);
+        Map<String, Object> res = new LinkedHashMap<>();
+        res.put("command", "segment");
+        res.put("metrics", metrics);
+        res.put("settings", settings);
+        res.put("encoder", encoderInfo);
+        res.put("train_data", train.description());
+        res.put("val_data", val.description());
+        res.put("masks_figure", figure.toString());
+        res.put("seed", seed);
+        res.put("wall_seconds", (System.nanoTime() - t0) / 1e9);
+        res.put("provenance", Provenance.of(train.description(), train.size()));
+        return res;
     }
 
     /**
