@@ -239,8 +239,11 @@ public final class SemAimModel extends Module {
                 prediction, y);
     }
 
-    /** The order values (B, N) that {@code strategy} gives for a similarity map (B, N) computed elsewhere. */
-    public Tensor order(Tensor similarity, int batch, PatchOrder strategy, Rng rng, Device device) {
+    /**
+     * The order values (B, N) that {@code strategy} gives for a similarity map (B, N) computed elsewhere (a
+     * teacher's): Eq. 3-6 without the similarity pass.
+     */
+    public Tensor orderFromSimilarity(Tensor similarity, int batch, PatchOrder strategy, Rng rng, Device device) {
         int g = config.gridSize();
         float[][] values = strategy.generate(new OrderInput(batch, g, g,
                 strategy.similarityNeeded() == null ? null : Tensors.toFloats2d(similarity)), rng);
@@ -252,11 +255,14 @@ public final class SemAimModel extends Module {
      * pass when it needs one), then {@link #forwardStep(Tensor, Tensor)}.
      */
     public StepOutput forwardStep(Tensor images, PatchOrder strategy, Rng rng) {
-        return forwardStep(images, order(images, strategy, rng));
+        return forwardStep(images, orderOfImages(images, strategy, rng));
     }
 
-    /** The order values (B, N) that {@code strategy} gives for these images, on the images' device. */
-    public Tensor order(Tensor images, PatchOrder strategy, Rng rng) {
+    /**
+     * The order values (B, N) that {@code strategy} gives for these images, on the images' device: the similarity
+     * pass of this model (when the strategy needs one, Eq. 2), then Eq. 3-6.
+     */
+    public Tensor orderOfImages(Tensor images, PatchOrder strategy, Rng rng) {
         int g = config.gridSize();
         float[][] similarity = null;
         if (strategy.similarityNeeded() != null) {
@@ -269,11 +275,6 @@ public final class SemAimModel extends Module {
     /** The pixel target of these images and how to map predictions back to pixels. */
     public PixelTarget pixelTarget() {
         return pixelTarget;
-    }
-
-    /** The pixel target used by the loss, (B, N, K). */
-    public Tensor targets(Tensor images) {
-        return pixelTarget.targets(images);
     }
 
     private void checkImages(Tensor images) {

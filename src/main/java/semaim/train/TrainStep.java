@@ -138,8 +138,8 @@ public final class TrainStep {
                 // positions of the trained embedded default (docs/performance.md, issue 24). A teacher (or the EMA) gives the targets without gradient, and its similarity sets the order.
                 Targets.Batch target = targets == null ? null : targets.compute(images);
                 Tensor patchOrder = target != null && target.similarity() != null
-                        ? model.order(target.similarity(), (int) images.size(0), order, orderRng, device)
-                        : model.order(images, order, orderRng);                        // (B, N), Eq. 2-6, fp32
+                        ? model.orderFromSimilarity(target.similarity(), (int) images.size(0), order, orderRng, device)
+                        : model.orderOfImages(images, order, orderRng);                      // (B, N), Eq. 2-6, fp32
                 t1 = System.nanoTime();
                 try (Autocast autocast = precision.autocast(device)) {
                     out = model.forwardStep(images, patchOrder, target == null ? null : target.targets());   // Eq. 7-12

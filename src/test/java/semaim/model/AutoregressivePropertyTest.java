@@ -64,7 +64,7 @@ class AutoregressivePropertyTest {
         try (Scope scope = Scope.open()) {
             SemAimModel model = TinyModels.model(4, TargetConfig.reference());
             Tensor images = TinyModels.images(2, 3, 16, 2);
-            Tensor order = model.order(images, new RasterOrder(), new Rng(0));
+            Tensor order = model.orderOfImages(images, new RasterOrder(), new Rng(0));
             Tensor a = model.forwardStep(images, order).prediction();
             Tensor b = model.forwardStep(images, order).prediction();
             assertTrue(Tensors.maxAbsDiff(a, b) == 0.0);
