@@ -283,7 +283,8 @@ public final class AblationGrid {
                     semaim.data.EvalTransform.standard(c.modelConfig(channels).imageSize(), channels));
             score(row, f, seed, null);
         } else {
-            probe(row, pool -> EncoderSource.random(c.modelConfig(channels), seed).build(pool, 0), Torch.device(c.run().device()), eval, seed, reporter);
+            probe(row, pool -> EncoderSource.random(c.modelConfig(channels), seed).build(pool, 0),
+                    Torch.device(c.run().device()), eval, seed, reporter);
         }
         Files.createDirectories(resultFile.getParent());
         Files.writeString(resultFile, Json.toJson(row), StandardCharsets.UTF_8);

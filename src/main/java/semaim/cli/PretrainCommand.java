@@ -105,7 +105,8 @@ public final class PretrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("a multi-process run needs --output DIR (all ranks must name the same"
                     + " run folder)");
         }
-        Path out = resume == null ? (output != null ? output : RunFolders.fresh()) : RunFolders.ofResume(resume, output);
+        Path out = resume == null ? (output != null ? output : RunFolders.fresh())
+                : RunFolders.ofResume(resume, output);
         PretrainConfig cfg = null;
         if (resume == null) {
             cfg = options.over(PretrainConfig.recipe(recipe));
@@ -122,7 +123,8 @@ public final class PretrainCommand implements Callable<Integer> {
                 LOG.warn("{} holds no checkpoint, only what a start that ended before its first checkpoint left:"
                         + " starting afresh", out);
                 if (env.isMain()) {
-                    RunFolders.clearFailedStart(out, true, LOG::warn);   // config.json stays for the other ranks to read; it is rewritten
+                    // config.json stays for the other ranks to read; it is rewritten
+                    RunFolders.clearFailedStart(out, true, LOG::warn);
                 }
             } else if (resume == null) {
                 if (env.isMain()) {

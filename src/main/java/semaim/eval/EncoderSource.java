@@ -139,7 +139,8 @@ public record EncoderSource(ModelConfig config, Map<String, Tensor> weights, Str
             byPrefix.merge(k.contains(".") ? k.substring(0, k.indexOf('.')) : k, 1, Integer::sum);
         }
         StringBuilder sb = new StringBuilder();
-        byPrefix.forEach((p, n) -> sb.append(sb.length() == 0 ? "" : ", ").append(p).append(" (").append(n).append(')'));
+        byPrefix.forEach((p, n) -> sb.append(sb.length() == 0 ? "" : ", ").append(p).append(" (").append(n)
+                .append(')'));
         return sb.toString();
     }
 }

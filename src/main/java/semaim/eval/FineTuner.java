@@ -133,7 +133,8 @@ public final class FineTuner {
     }
 
     private static void checkOptions(Options o) {
-        if (o.epochs() <= 0 || o.batchSize() <= 0 || !(o.blr() > 0) || !(o.blr() * o.batchSize() / 256 <= Float.MAX_VALUE)
+        if (o.epochs() <= 0 || o.batchSize() <= 0 || !(o.blr() > 0)
+                || !(o.blr() * o.batchSize() / 256 <= Float.MAX_VALUE)
                 || !(o.minLr() >= 0) || !(o.warmupEpochs() >= 0) || o.warmupEpochs() > o.epochs()
                 || o.probeEpochs() < 0) {
             throw new IllegalArgumentException("fine-tuning needs epochs > 0, batch size > 0, --blr > 0 with a learning"

@@ -80,8 +80,9 @@ public final class Segmentation {
         head.to(device, false);
         boolean wasTraining = encoder.is_training();
         try {
-            Training t = new Training(encoder, head, o, device, new SegmentationData(train, encoder.config().imageSize()));
-            SegmentationData v = new SegmentationData(val, encoder.config().imageSize());
+            int size = encoder.config().imageSize();
+            Training t = new Training(encoder, head, o, device, new SegmentationData(train, size));
+            SegmentationData v = new SegmentationData(val, size);
             long[] counts = new long[classes];
             List<double[]> history = new ArrayList<>();
             double[] last = null;
@@ -92,8 +93,7 @@ public final class Segmentation {
                 history.add(new double[] {epoch + 1, loss, last[0]});
                 onEpoch.accept(epoch + 1);
             }
-            double[] baseline = SegmentationScores.baseline(val, classes, encoder.config().imageSize(),
-                    mostFrequent(counts));
+            double[] baseline = SegmentationScores.baseline(val, classes, size, mostFrequent(counts));
             return new Result(last[0], last[1], java.util.Arrays.copyOfRange(last, 2, last.length), baseline[0],
                     baseline[1], history, SegmentationScores.samples(encoder, head, v, SAMPLES, device),
                     new Segmenter(encoder, head, o.head(), classes));

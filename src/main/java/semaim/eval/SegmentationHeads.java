@@ -19,7 +19,7 @@ import semaim.torch.Tensors;
 final class SegmentationHeads {
     private SegmentationHeads() {}
 
-    /** A fresh head of {@code type} for tokens of width {@code dim}, {@code classes} classes, patches of {@code patch}. */
+    /** A fresh head of {@code type}: tokens of width {@code dim}, {@code classes} classes, patches of {@code patch}. */
     static Module create(Segmentation.Head type, int dim, int classes, int patch) {
         return type == Segmentation.Head.DECODER ? new DecoderHead(dim, classes, patch) : new LinearHead(dim, classes);
     }

@@ -20,7 +20,8 @@ public final class RunFolders {
 
     /** A new run's default folder: {@code runs/pretrain-<date>-<time>}. */
     public static Path fresh() {
-        return Path.of("runs", "pretrain-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        String now = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        return Path.of("runs", "pretrain-" + now);
     }
 
     /** The names in a run folder, its lock aside; empty when it does not exist. */
@@ -46,7 +47,7 @@ public final class RunFolders {
                 && CheckpointFolders.list(out.resolve(CheckpointFolders.CHECKPOINTS)).isEmpty();
     }
 
-    /** Removes the leftovers of a start that wrote no checkpoint ({@code keepConfig}: not config.json), saying which. */
+    /** Removes what a start that wrote no checkpoint left ({@code keepConfig}: not config.json), saying which. */
     public static void clearFailedStart(Path out, boolean keepConfig, Consumer<String> warn) throws IOException {
         List<String> removed = new ArrayList<>();
         for (String artefact : entries(out)) {

@@ -507,7 +507,8 @@ public final class Pretrainer {
                 + mc.patchSize() + ", width " + mc.width() + ", depth " + mc.depth() + ", decoder "
                 + mc.decoderDepth() + "); order " + order.name() + "; peak lr " + String.format("%.3g", peakLr())
                 + (dist.worldSize() > 1 ? " (" + dist.worldSize() + " processes x " + String.format("%.3g",
-                        cfg.peakLr()) + ")" : "") + "; precision " + precision + (cfg.run().precisionAsked() == Precision.AUTO ? " (auto)" : "");
+                        cfg.peakLr()) + ")" : "") + "; precision " + precision
+                + (cfg.run().precisionAsked() == Precision.AUTO ? " (auto)" : "");
     }
 
     /** The next micro-batch as a float tensor on the training device. */

@@ -23,10 +23,10 @@ import semaim.torch.Tensors;
 import semaim.util.Rng;
 
 /**
- * One optimiser step of Algorithm 1, the only code that touches the pre-training model's gradients: for each of {@code accumSteps}
- * micro-batches, the semantic-aware order (similarity pass without gradient, Eq. 2-6), the autoregressive pass and
- * its loss (Eq. 7-12), and backward of the loss scaled by 1/accumSteps; then the global-norm clip and the AdamW
- * update. Native memory of the step is freed on return. Pre-training and {@code semaim bench} run this same code.
+ * One optimiser step of Algorithm 1, the only code that touches the pre-training model's gradients: for each of
+ * {@code accumSteps} micro-batches, the semantic-aware order (similarity pass without gradient, Eq. 2-6), the
+ * autoregressive pass and its loss (Eq. 7-12), and backward of the loss scaled by 1/accumSteps; then the global-norm
+ * clip and the AdamW update. Native memory of the step is freed on return. Pre-training and {@code semaim bench} run this same code.
  * Under bf16 only the autoregressive pass runs in autocast; the order, the loss and the update stay in fp32.
  * In a data-parallel run the last micro-batch's backward also averages the gradients over the ranks
  * ({@link DataParallel}), so the clip and the update see the global mean gradient, identical on every rank.
@@ -135,7 +135,8 @@ public final class TrainStep {
                 long t0 = System.nanoTime(), t1, t2;
                 StepOutput out;
                 // The similarity pass stays in fp32 under bf16: in bf16 the order agrees with fp32's on only 98.1% of
-                // positions of the trained embedded default (docs/performance.md, issue 24). A teacher (or the EMA) gives the targets without gradient, and its similarity sets the order.
+                // positions of the trained embedded default (docs/performance.md, issue 24). A teacher (or the EMA)
+                // gives the targets without gradient, and its similarity sets the order.
                 Targets.Batch target = targets == null ? null : targets.compute(images);
                 Tensor patchOrder = target != null && target.similarity() != null
                         ? model.orderFromSimilarity(target.similarity(), (int) images.size(0), order, orderRng, device)

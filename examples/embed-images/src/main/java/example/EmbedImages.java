@@ -29,9 +29,11 @@ public final class EmbedImages {
         }
         try (Encoder encoder = Encoder.load(encoderPath)) {
             List<float[]> vectors = encoder.embed(images);
-            System.out.printf("%d images, %d values each (%s)%n", images.size(), encoder.length(), encoder.description());
+            System.out.printf("%d images, %d values each (%s)%n", images.size(), encoder.length(),
+                    encoder.description());
             for (int i = 0; i < images.size(); i++) {
-                System.out.println(folder.relativize(images.get(i)) + " -> " + neighbours(vectors, i, k, images, folder));
+                System.out.println(folder.relativize(images.get(i)) + " -> "
+                        + neighbours(vectors, i, k, images, folder));
             }
         }
     }
