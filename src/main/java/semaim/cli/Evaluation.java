@@ -43,17 +43,11 @@ final class Evaluation {
         this.data = EvalData.open(options.data, options.train, options.test, options.channels, options.trainLimit,
                 options.testLimit);
         int channels = data.train().channels();
-        if (options.checkpoint != null) {
-            EncoderSource ck = EncoderSource.open(options.checkpoint);
-            if (ck.channels() != channels) {
-                throw new IllegalArgumentException(ck.name() + " was trained on " + ck.channels()
-                        + "-channel images but the evaluation data has " + channels + " (see --channels)");
-            }
-            encoder = ck.withDropPath(dropPath).withSeed(options.seed);
-        } else {
-            EncoderSource random = EncoderSource.random(ModelConfig.preset(options.model).withInChannels(channels),
-                    options.seed).withDropPath(dropPath);
-            encoder = options.imageSize != null ? random.withImageSize(options.imageSize) : random;
+        encoder = EncoderSource.openOrRandom(options.checkpoint, options.model, channels, options.imageSize,
+                options.seed).withDropPath(dropPath);
+        if (encoder.channels() != channels) {
+            throw new IllegalArgumentException(encoder.name() + " was trained on " + encoder.channels()
+                    + "-channel images but the evaluation data has " + channels + " (see --channels)");
         }
         LOG.info("train: {}", data.train().description());
         LOG.info("test:  {}", data.test().description());

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import semaim.eval.EncoderCheckpoint;
+import semaim.eval.EncoderSource;
 import semaim.io.CheckpointFolders;
 import semaim.io.SafeTensors;
 import semaim.model.ModelConfig;
@@ -41,7 +42,7 @@ public final class ExportCommand implements CommandErrors.Command {
     public Integer call() {
         return CommandErrors.guard("export", () -> {
             Torch.init();
-            EncoderCheckpoint c = EncoderCheckpoint.open(checkpoint);
+            EncoderCheckpoint c = EncoderSource.open(checkpoint).checkpoint();
             Map<String, Tensor> encoder = new LinkedHashMap<>();
             for (Map.Entry<String, Tensor> e : c.weights().entrySet()) {
                 String k = e.getKey();

@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import semaim.data.DataException;
 import semaim.eval.EncoderCheckpoint;
+import semaim.eval.EncoderSource;
 import semaim.model.SemAimModel;
 import semaim.torch.Torch;
 import semaim.viz.MapWriter;
@@ -43,7 +44,7 @@ public final class ReportCommand implements CommandErrors.Command {
             List<Path> extra = new ArrayList<>();
             if (images != null && !images.isEmpty()) {
                 Torch.init();
-                EncoderCheckpoint ck = EncoderCheckpoint.open(runDir);
+                EncoderCheckpoint ck = EncoderSource.open(runDir).checkpoint();
                 SemAimModel m = ck.fullModel();
                 SampleImages samples = SampleImages.load(images, ck.channels(), limit);
                 extra.add(MapWriter.write(m, samples, runDir.resolve("report-assets").resolve("maps"),

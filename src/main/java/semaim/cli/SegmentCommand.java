@@ -77,11 +77,8 @@ public final class SegmentCommand implements CommandErrors.Command {
             Path out = output != null ? output : Path.of("results", "segment-"
                     + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json");
             Files.createDirectories(out.toAbsolutePath().getParent());
-            EncoderSource source = checkpoint != null ? EncoderSource.open(checkpoint)
-                    : EncoderSource.random(ModelConfig.preset(model).withInChannels(channels), seed);
-            if (checkpoint == null && imageSize != null) {
-                source = source.withImageSize(imageSize);
-            }
+            // Segmentation.run seeds the head itself: the encoder's seeding changes no number here
+            EncoderSource source = EncoderSource.openOrRandom(checkpoint, model, channels, imageSize, seed);
             channels = source.channels();
             VisionTransformer enc = source.build(VisionTransformer.Pooling.CLS, 0);
             Map<String, Object> encoderInfo = source.provenance();

@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import semaim.eval.EncoderCheckpoint;
+import semaim.eval.EncoderSource;
 import semaim.eval.Segmentation;
 import semaim.model.EmaTeacher;
 import semaim.model.ModelConfig;
@@ -67,7 +68,7 @@ public final class VisualizeCommand implements CommandErrors.Command {
             SemAimModel m;
             Teacher teacher = null;
             if (checkpoint != null) {
-                EncoderCheckpoint ck = EncoderCheckpoint.open(checkpoint);
+                EncoderCheckpoint ck = EncoderSource.open(checkpoint).checkpoint();
                 m = ck.fullModel();
                 LOG.info("model from {}", ck.file());
                 teacher = teacherOf(ck, m);

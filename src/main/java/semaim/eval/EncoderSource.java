@@ -39,6 +39,20 @@ public record EncoderSource(ModelConfig config, Map<String, Tensor> weights, Str
         return new EncoderSource(ck.modelConfig(), ck.weights(), ck.file().toString(), ck, null);
     }
 
+    /**
+     * What the evaluation commands open: the encoder of {@code checkpoint}, or without one a random {@code preset}
+     * for {@code channels} (at {@code imageSize} when given); libtorch's generator seeded with {@code seed} either way
+     * (the random weights, or a classifier head's start).
+     */
+    public static EncoderSource openOrRandom(Path checkpoint, String preset, int channels, Integer imageSize,
+            long seed) throws IOException {
+        if (checkpoint != null) {
+            return open(checkpoint).withSeed(seed);
+        }
+        EncoderSource random = random(ModelConfig.preset(preset).withInChannels(channels), seed);
+        return imageSize != null ? random.withImageSize(imageSize) : random;
+    }
+
     /** A random initialisation of {@code config}, drawn from {@code seed}. */
     public static EncoderSource random(ModelConfig config, long seed) {
         return new EncoderSource(config, null, "random " + config.name() + " (seed " + seed + ")", null, seed);
