@@ -1,17 +1,12 @@
 package semaim.cli;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,12 +14,9 @@ import picocli.CommandLine.Option;
 import semaim.ablation.AblationGrid;
 import semaim.ablation.Budget;
 import semaim.eval.EvalData;
-import semaim.io.Json;
 import semaim.io.RunLock;
-import semaim.model.ModelConfig;
 import semaim.model.VisionTransformer;
 import semaim.torch.Torch;
-import semaim.train.Bench;
 import semaim.train.PretrainConfig;
 
 /**

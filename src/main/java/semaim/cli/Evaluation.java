@@ -16,7 +16,6 @@ import semaim.eval.EncoderSource;
 import semaim.eval.EvalData;
 import semaim.io.Json;
 import semaim.io.Provenance;
-import semaim.model.ModelConfig;
 import semaim.model.VisionTransformer;
 import semaim.torch.DistEnv;
 import semaim.torch.Distributed;

@@ -24,7 +24,6 @@ import semaim.eval.EncoderSource;
 import semaim.eval.Segmentation;
 import semaim.io.Json;
 import semaim.io.Provenance;
-import semaim.model.ModelConfig;
 import semaim.model.VisionTransformer;
 import semaim.torch.Torch;
 import semaim.viz.ColorMap;

@@ -10,7 +10,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import semaim.eval.EncoderCheckpoint;
 import semaim.eval.EncoderSource;
-import semaim.eval.Segmentation;
 import semaim.model.EmaTeacher;
 import semaim.model.ModelConfig;
 import semaim.model.SemAimModel;

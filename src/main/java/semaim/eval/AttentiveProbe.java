@@ -15,12 +15,9 @@ import semaim.torch.DataParallel;
 import semaim.torch.Distributed;
 import semaim.torch.Nn;
 import semaim.torch.Optimizers;
-import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.torch.Torch;
 import semaim.util.LrSchedule;
-import semaim.util.NonFiniteException;
-import semaim.util.Rng;
 
 /**
  * The attentive probe of Apple's AIM (El-Nouby et al., 2024), which evaluates autoregressive encoders without

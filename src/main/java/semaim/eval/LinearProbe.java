@@ -19,8 +19,6 @@ import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.torch.Torch;
 import semaim.util.LrSchedule;
-import semaim.util.NonFiniteException;
-import semaim.util.Rng;
 
 /**
  * The reference's linear probe on frozen features: {@code BatchNorm1d(D, affine=False, eps=1e-6)} then

@@ -15,7 +15,6 @@ import java.util.function.BooleanSupplier;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 import semaim.data.Augmentation;
 import semaim.data.BatchLoader;

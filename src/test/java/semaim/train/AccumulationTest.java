@@ -12,17 +12,10 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
-import semaim.model.HeadType;
-import semaim.model.ModelConfig;
 import semaim.model.SemAimModel;
-import semaim.order.Orders;
-import semaim.order.SimilarityKind;
-import semaim.target.LossType;
-import semaim.target.TargetConfig;
 import semaim.torch.Precision;
 import semaim.torch.Tensors;
 import semaim.torch.Torch;
-import semaim.util.Rng;
 
 /**
  * Gradient accumulation ({@code --accum-steps}): one step on two accumulated half-batches is the step on the whole
@@ -31,23 +24,15 @@ import semaim.util.Rng;
  */
 class AccumulationTest {
     private static SemAimModel tinyModel() {
-        Torch.init();
-        Torch.manualSeed(5);
-        return new SemAimModel(new ModelConfig("accum-test", 16, 4, 3, 32, 2, 2, 2.0, 1, HeadType.MLP, 0.0, 1e-6),
-                new TargetConfig(3, 1.0, true, LossType.L2));
+        return TinySteps.model(5);
     }
 
     private static TrainStep step(SemAimModel model, int accum) {
-        return TrainStep.withAdamW(model, 0.05, 1e-3, 0.9, 0.95, 1e-8, Orders.byName("raster", SimilarityKind.CLS),
-                new Rng(1), accum, 0.0, Precision.FP32);   // no clip: the raw gradients
+        return TinySteps.step(model, accum, Precision.FP32);   // no clip: the raw gradients
     }
 
     private static List<float[]> weights(TrainStep s) {
-        List<float[]> w = new ArrayList<>();
-        for (Tensor p : s.trainable()) {
-            w.add(Tensors.toFloats(p));
-        }
-        return w;
+        return TinySteps.weights(s);
     }
 
     private static List<float[]> gradients(TrainStep s) {

@@ -4,26 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
-import semaim.model.HeadType;
-import semaim.model.ModelConfig;
 import semaim.model.SemAimModel;
-import semaim.order.Orders;
-import semaim.order.SimilarityKind;
-import semaim.target.LossType;
-import semaim.target.TargetConfig;
 import semaim.torch.LossScaler;
 import semaim.torch.Precision;
 import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.torch.Torch;
-import semaim.util.Rng;
 
 /**
  * fp16 training's dynamic loss scale (the code path the GPU build uses, run here under CPU fp16 autocast):
@@ -31,23 +23,15 @@ import semaim.util.Rng;
  */
 class LossScalingTest {
     private static SemAimModel tinyModel() {
-        Torch.init();
-        Torch.manualSeed(3);
-        return new SemAimModel(new ModelConfig("fp16-test", 16, 4, 3, 32, 2, 2, 2.0, 1, HeadType.MLP, 0.0, 1e-6),
-                new TargetConfig(3, 1.0, true, LossType.L2));
+        return TinySteps.model(3);
     }
 
     private static TrainStep step(SemAimModel model, Precision precision) {
-        return TrainStep.withAdamW(model, 0.05, 1e-3, 0.9, 0.95, 1e-8, Orders.byName("raster", SimilarityKind.CLS),
-                new Rng(1), 1, 0.0, precision);
+        return TinySteps.step(model, 1, precision);
     }
 
     private static List<float[]> weights(TrainStep s) {
-        List<float[]> w = new ArrayList<>();
-        for (Tensor p : s.trainable()) {
-            w.add(Tensors.toFloats(p));
-        }
-        return w;
+        return TinySteps.weights(s);
     }
 
     @Test
