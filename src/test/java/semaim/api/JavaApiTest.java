@@ -123,6 +123,13 @@ class JavaApiTest {
             }
         }
         try (Encoder encoder = Encoder.load(run)) {
+            // a grey BufferedImage is read from its samples (value / 255), not gamma-encoded as getRGB would
+            BufferedImage grey = new BufferedImage(16, 16, BufferedImage.TYPE_BYTE_GRAY);
+            for (int i = 0; i < chw.length; i++) {
+                grey.getRaster().setSample(i % 16, i / 16, 0, Math.round(chw[i] * 255));
+                chw[i] = Math.round(chw[i] * 255) / 255f;
+            }
+            assertArrayEquals(encoder.embed(chw), encoder.embed(grey), 1e-6f, "grey picture == its samples / 255");
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> encoder.embed(new float[10]));
             assertTrue(e.getMessage().contains("square"), e.getMessage());
