@@ -58,11 +58,9 @@ final class Evaluation {
         return Torch.device(DistOptions.deviceFor(options.device, dist.env()));
     }
 
-    /** The encoder, {@code pooling} and a classifier head of {@code classes} (0: none), on this rank's device. */
+    /** The encoder, {@code pooling} and a classifier head of {@code classes} (0: none), on the CPU. */
     VisionTransformer encoder(VisionTransformer.Pooling pooling, int classes) {
-        VisionTransformer vt = encoder.build(pooling, classes);
-        vt.to(device(), false);
-        return vt;
+        return encoder.build(pooling, classes);
     }
 
     /** The model's pooling for {@code --pool}, which must give one vector per image (k-NN, probes). */

@@ -55,7 +55,7 @@ public record EncoderSource(ModelConfig config, Map<String, Tensor> weights, Str
 
     /** A random initialisation of {@code config}, drawn from {@code seed}. */
     public static EncoderSource random(ModelConfig config, long seed) {
-        return new EncoderSource(config, null, "random " + config.name() + " (seed " + seed + ")", null, seed);
+        return fromGenerator(config).withSeed(seed);
     }
 
     /** A random initialisation of {@code config} drawn from libtorch's generator as it stands. */

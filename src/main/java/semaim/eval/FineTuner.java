@@ -178,12 +178,12 @@ public final class FineTuner {
     /** The training epochs of one fine-tune: augmented batches, random erasing, Mixup/CutMix, the AdamW step. */
     private record Epochs(VisionTransformer model, Options o, LayerDecay.Groups groups, AdamW opt, DataParallel dp,
             LrSchedule schedule, Device device, Distributed dist, Listener listener, int channels, Mixup mixup,
-            RandomErasing erasing, int[] stepCounter) {
+            RandomErasing erasing) {
         Epochs(VisionTransformer model, Options o, LayerDecay.Groups groups, AdamW opt, DataParallel dp,
                 LrSchedule schedule, Device device, Distributed dist, Listener listener, int channels) {
             this(model, o, groups, opt, dp, schedule, device, dist, listener, channels, new Mixup(o.mixup(), o.cutmix(),
                     o.mixProb(), o.switchProb(), o.smoothing(), (int) model.head.weight().size(0)),
-                    new RandomErasing(o.reprob()), new int[1]);
+                    new RandomErasing(o.reprob()));
         }
 
         /** One epoch over {@code loader}; returns its mean loss (over steps and ranks). */
@@ -206,7 +206,7 @@ public final class FineTuner {
                 Optimizers.setLearningRates(opt, stepLr, groups.scales());
                 double l = step(px, target, classes, epoch);
                 lossSum += l;
-                listener.step(++stepCounter[0], l, stepLr);
+                listener.step(epoch * steps + s + 1, l, stepLr);   // steps so far, over all epochs
             }
             return lossSum / steps;
         }

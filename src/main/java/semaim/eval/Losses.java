@@ -28,16 +28,9 @@ final class Losses {
     }
 
     /**
-     * Top-1 and top-5 hits of {@code logits} (B, K) against labels. A non-finite logit is an error: NaN compares
-     * false with everything, so it would rank every label first.
+     * Adds the top-1 and top-5 hits of {@code b} rows of logits ({@code b x classes}, row-major) to {@code hit}. A
+     * non-finite logit is an error: NaN compares false with everything, so it would rank every label first.
      */
-    static long[] hits(Tensor logits, int[] labels) {
-        long[] hit = new long[2];
-        addHits(hit, Tensors.toFloats(logits), labels.length, labels);
-        return hit;
-    }
-
-    /** Adds the top-1 and top-5 hits of {@code b} rows of logits ({@code b x classes}, row-major) to {@code hit}. */
     static void addHits(long[] hit, float[] l, int b, int[] labels) {
         int k = l.length / b;
         int bad = NonFiniteException.firstNonFinite(l, 0, l.length);

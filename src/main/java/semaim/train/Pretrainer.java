@@ -181,7 +181,12 @@ public final class Pretrainer {
      * The run's shape: micro-batches and optimiser steps per epoch, the total (epochs, or --max-steps), and images
      * per step (batch x accumulation x processes, as the reference counts them).
      */
-    private record Plan(int itersPerEpoch, int stepsPerEpoch, long totalSteps, int imagesPerStep) {}
+    private record Plan(int itersPerEpoch, int stepsPerEpoch, long totalSteps, int imagesPerStep, int accum) {
+        /** Micro-batches an epoch trains on: whole optimiser steps only. */
+        int microPerEpoch() {
+            return stepsPerEpoch * accum;
+        }
+    }
 
     private Plan plan() {
         int world = dist.worldSize(), accum = cfg.optim().accumSteps();
@@ -196,7 +201,7 @@ public final class Pretrainer {
         if (cfg.run().maxSteps() > 0) {
             totalSteps = Math.min(totalSteps, cfg.run().maxSteps());
         }
-        return new Plan(itersPerEpoch, stepsPerEpoch, totalSteps, cfg.effectiveBatch() * world);
+        return new Plan(itersPerEpoch, stepsPerEpoch, totalSteps, cfg.effectiveBatch() * world, accum);
     }
 
     private BatchLoader openLoader(Listener listener) {
@@ -242,11 +247,10 @@ public final class Pretrainer {
         }
 
         void train(BatchLoader loader) throws IOException {
-            int microPerEpoch = plan.stepsPerEpoch() * cfg.optim().accumSteps();
             for (int e = start.epoch(); e < cfg.optim().epochs() && step < plan.totalSteps(); e++) {
                 int micro = e == start.epoch() ? start.batchInEpoch() : 0;
                 Iterator<BatchLoader.Batch> batches = loader.epoch(e, micro);
-                while (micro < microPerEpoch && step < plan.totalSteps()) {
+                while (micro < plan.microPerEpoch() && step < plan.totalSteps()) {
                     micro = step(e, micro, batches);
                     if (stopped) {
                         return;
@@ -293,7 +297,7 @@ public final class Pretrainer {
 
         /** Checkpoints and epoch-end work after a step that reached micro-batch {@code micro} of epoch {@code e}. */
         private void afterStep(int e, int micro, double loss, boolean stopNow) throws IOException {
-            boolean endOfEpoch = micro >= plan.stepsPerEpoch() * cfg.optim().accumSteps();
+            boolean endOfEpoch = micro >= plan.microPerEpoch();
             if (stopNow || step == plan.totalSteps() || endOfEpoch
                     || (cfg.run().checkpointEvery() > 0 && step % cfg.run().checkpointEvery() == 0)) {
                 Position next = endOfEpoch ? new Position(step, e + 1, 0) : new Position(step, e, micro);
