@@ -17,7 +17,18 @@ import semaim.train.PretrainConfig;
 
 /** An ablation grid's budget in wall time, turned into images seen so that every cell costs the same. */
 public final class Budget {
+    /** The budget's file name in a grid or run folder. */
+    public static final String FILE = "budget.json";
+
     private Budget() {}
+
+    private static double readMinutes(Path file) throws IOException {
+        try {
+            return JsonParser.parseString(Files.readString(file)).getAsJsonObject().get("minutes").getAsDouble();
+        } catch (RuntimeException e) {
+            throw new IOException(file + " is not a budget file (" + e.getMessage() + ")", e);
+        }
+    }
 
     /**
      * The images the base configuration pre-trains in {@code minutes} on this machine: its step timed on synthetic
@@ -26,10 +37,27 @@ public final class Budget {
      */
     public static long imagesInMinutes(PretrainConfig base, double minutes, Path output, Consumer<String> info)
             throws IOException {
+        return imagesInMinutes(base, minutes, output.resolve(FILE), null, info);
+    }
+
+    /**
+     * As above with the budget kept in {@code file}; when {@code file} does not hold these minutes and {@code shared}
+     * (may be null) does, that timing is copied into {@code file}: several runs then see the same images however
+     * fast the machine is when each starts.
+     */
+    public static long imagesInMinutes(PretrainConfig base, double minutes, Path file, Path shared,
+            Consumer<String> info) throws IOException {
         if (!(minutes > 0)) {
             throw new IllegalArgumentException("--budget-minutes must be positive, got " + minutes);
         }
-        Path file = output.resolve("budget.json");
+        if (shared != null && !Files.exists(file) && Files.exists(shared)) {
+            if (readMinutes(shared) != minutes) {
+                throw new IllegalArgumentException("--budget-from " + shared + " holds a budget of "
+                        + readMinutes(shared) + " minutes, not " + minutes);
+            }
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Files.copy(shared, file);
+        }
         if (Files.exists(file)) {
             JsonObject saved = JsonParser.parseString(
                     Files.readString(file)).getAsJsonObject();
@@ -51,7 +79,7 @@ public final class Budget {
         j.put("step_ms_median", r.medianMs());
         j.put("threads", r.threads());
         j.put("precision", r.precision().toString());
-        Files.createDirectories(output);
+        Files.createDirectories(file.toAbsolutePath().getParent());
         Files.writeString(file, Json.toJson(j));
         info.accept("budget: " + minutes + " minutes = " + images + " images at " + String.format("%.1f",
                 r.imagesPerSecond()) + " img/s (step " + String.format("%.0f", r.medianMs()) + " ms, " + r.threads()

@@ -72,6 +72,18 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--monitor-test", paramLabel = "PATH", description = "The monitor's labelled query set.")
     String monitorTest;
 
+    @Option(names = "--budget-minutes", paramLabel = "M",
+            description = "Pre-train on the images this machine pre-trains in M minutes: the step is timed first (3 warm-up and 10 timed steps of synthetic data) and the images kept in the run's budget.json; epochs and steps follow from them, the schedule spans them.")
+    Double budgetMinutes;
+
+    @Option(names = "--budget-images", paramLabel = "N",
+            description = "Pre-train on N images seen (epochs and steps from the data size and the effective batch; the schedule spans them). Instead of --budget-minutes.")
+    Long budgetImages;
+
+    @Option(names = "--budget-from", paramLabel = "FILE",
+            description = "With --budget-minutes: take the timing from this budget.json (of an earlier run or ablate grid) instead of timing again, so that several runs see the same images.")
+    Path budgetFrom;
+
     @Option(names = "--overwrite",
             description = "Start afresh in an --output folder that already holds a run: its config, metrics, checkpoints, maps, report and eval results are deleted first.")
     boolean overwrite;
@@ -101,6 +113,16 @@ public final class PretrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("a multi-process run needs --output DIR (all ranks must name the same"
                     + " run folder)");
         }
+        if (budgetMinutes != null && budgetImages != null) {
+            throw new IllegalArgumentException("give --budget-minutes or --budget-images, not both");
+        }
+        if (budgetFrom != null && budgetMinutes == null) {
+            throw new IllegalArgumentException("--budget-from needs --budget-minutes");
+        }
+        if (budgetMinutes != null && env.multiProcess()) {
+            throw new IllegalArgumentException("--budget-minutes times the step in one process; in a multi-process run"
+                    + " give --budget-images N (the images a single-process run wrote into its budget.json)");
+        }
         Path out = resume == null ? (output != null ? output : RunFolders.fresh())
                 : RunFolders.ofResume(resume, output);
         PretrainConfig cfg = null;
@@ -116,6 +138,7 @@ public final class PretrainCommand implements Callable<Integer> {
                 // again with the configuration it recorded, as the same command without --resume would.
                 cfg = options.over(savedConfig(out));
                 validate(cfg);
+                cfg = withBudget(cfg, out);
                 LOG.warn("{} holds no checkpoint, only what a start that ended before its first checkpoint left:"
                         + " starting afresh", out);
                 if (env.isMain()) {
@@ -126,7 +149,11 @@ public final class PretrainCommand implements Callable<Integer> {
                 if (env.isMain()) {
                     RunFolders.prepareFresh(out, overwrite, LOG::warn);
                 }
+                cfg = withBudget(cfg, out);
             } else {
+                if (budgetMinutes != null || budgetImages != null) {
+                    LOG.info("resuming: the run keeps the steps and epochs its budget gave it at the start");
+                }
                 resumeFolder = RunFolders.checkpointToResume(resume, out, LOG::warn);
                 Checkpoint.State state;
                 try {
@@ -144,6 +171,21 @@ public final class PretrainCommand implements Callable<Integer> {
             }
             return train(withDevice(cfg, DistOptions.deviceFor(cfg.run().device(), env)), out, resumeFolder, env);
         }
+    }
+
+    /** {@code cfg} with the steps and epochs of --budget-minutes or --budget-images, or unchanged without them. */
+    private PretrainConfig withBudget(PretrainConfig cfg, Path out) throws IOException {
+        if (budgetMinutes == null && budgetImages == null) {
+            return cfg;
+        }
+        long images = budgetImages != null ? budgetImages
+                : semaim.ablation.Budget.imagesInMinutes(cfg, budgetMinutes, out.resolve(semaim.ablation.Budget.FILE),
+                        budgetFrom, m -> LOG.info("{}", m));
+        int size = semaim.data.Datasets.open(cfg.data().path(), cfg.data().channels(), cfg.data().pixelLimit()).size();
+        PretrainConfig budgeted = cfg.withImageBudget(images, size);
+        LOG.info("budget: {} images seen = {} steps over {} epoch(s) of {} images", images,
+                budgeted.run().maxSteps(), budgeted.optim().epochs(), size);
+        return budgeted;
     }
 
     private static PretrainConfig withDevice(PretrainConfig c, String device) {

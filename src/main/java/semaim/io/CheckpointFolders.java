@@ -48,7 +48,7 @@ public final class CheckpointFolders {
     public static final int FORMAT = 2;
     /** What a run folder holds besides its lock: everything {@code pretrain --overwrite} removes. */
     public static final List<String> RUN_ARTEFACTS = List.of("config.json", "metrics.jsonl", "summary.json",
-            CHECKPOINTS, "maps", "report.html", "report-assets", "eval");
+            "budget.json", CHECKPOINTS, "maps", "report.html", "report-assets", "eval");
 
     /** Checkpoints verified in this process, with the sizes and modification times of their files then. */
     private static final Map<Path, String> VERIFIED = new ConcurrentHashMap<>();
