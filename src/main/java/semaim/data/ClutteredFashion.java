@@ -34,8 +34,39 @@ public final class ClutteredFashion {
      */
     public static Path write(Path dir, String split, ImageSource items, int count, int size, List<Path> photos,
             long seed) throws IOException {
+        return write(dir, split, items, count, size, photos, Settings.DEFAULT, seed);
+    }
+
+    /**
+     * How a set is drawn: the item's side as a fraction of the image's ({@code itemScaleMin..itemScaleMax}, uniform),
+     * the share of backgrounds cropped from photos when photos are given ({@code photoFraction}), and a gain on every
+     * background's intensity ({@code backgroundGain}, clipped to [0, 1]: above 1 brighter, below dimmer).
+     */
+    public record Settings(double itemScaleMin, double itemScaleMax, double photoFraction, double backgroundGain) {
+        /** Issue 14's set: items at 40-80% of the side, half the backgrounds from photos, gain 1. */
+        public static final Settings DEFAULT = new Settings(0.4, 0.8, 0.5, 1.0);
+
+        public Settings {
+            if (!(itemScaleMin > 0 && itemScaleMin <= itemScaleMax && itemScaleMax <= 1)) {
+                throw new IllegalArgumentException("--item-scale needs 0 < MIN <= MAX <= 1, got " + itemScaleMin + ","
+                        + itemScaleMax);
+            }
+            if (!(photoFraction >= 0 && photoFraction <= 1) || !(backgroundGain > 0 && backgroundGain <= 10)) {
+                throw new IllegalArgumentException("--photo-fraction must be in [0, 1] and --background-gain in"
+                        + " (0, 10], got " + photoFraction + " and " + backgroundGain);
+            }
+        }
+    }
+
+    /**
+     * As above, drawn with {@code settings}. With no more images than items, each item is used at most once (in a
+     * seeded random order); with more, items are drawn at random, with repeats.
+     */
+    public static Path write(Path dir, String split, ImageSource items, int count, int size, List<Path> photos,
+            Settings settings, long seed) throws IOException {
         Files.createDirectories(dir);
         Rng rng = new Rng(seed);
+        int[] once = count <= items.size() ? new Rng(seed ^ 0x5DEECE66DL).permutation(items.size()) : null;
         List<DecodedImage> photoCache = new ArrayList<>();
         for (Path p : photos) {
             photoCache.add(ImageDecoder.decode(p, 1));
@@ -50,15 +81,17 @@ public final class ClutteredFashion {
             lab.writeInt(IdxImages.LABEL_MAGIC);
             lab.writeInt(count);
             for (int i = 0; i < count; i++) {
-                int index = rng.nextInt(items.size());
+                int index = once != null ? once[i] : rng.nextInt(items.size());
                 DecodedImage item = items.load(index);
-                float[] bg = photoCache.isEmpty() || rng.nextDouble() < 0.5 ? texture(size, rng)
-                        : photoCrop(photoCache.get(rng.nextInt(photoCache.size())), size, rng);
-                int side = (int) Math.round(size * (0.4 + 0.4 * rng.nextDouble()));
+                float[] bg = photoCache.isEmpty() || rng.nextDouble() < 1 - settings.photoFraction()
+                        ? texture(size, rng) : photoCrop(photoCache.get(rng.nextInt(photoCache.size())), size, rng);
+                double scale = settings.itemScaleMin() + (settings.itemScaleMax() - settings.itemScaleMin())
+                        * rng.nextDouble();
+                int side = Math.max(1, (int) Math.round(size * scale));
                 int top = rng.nextInt(size - side + 1), left = rng.nextInt(size - side + 1);
                 for (int y = 0; y < size; y++) {
                     for (int x = 0; x < size; x++) {
-                        double v = bg[y * size + x];
+                        double v = Math.min(1, bg[y * size + x] * settings.backgroundGain());
                         int iy = y - top, ix = x - left;
                         if (iy >= 0 && ix >= 0 && iy < side && ix < side) {
                             double a = item.chw()[(iy * item.height() / side) * item.width() + ix * item.width() / side];
