@@ -143,7 +143,7 @@ public final class AblationGrid {
                                 .withTarget(target(target, base.target()))
                                 .withModel(depth > 0 ? withDecoderDepth(base.model(), depth) : base.model())
                                 .withRun(new PretrainConfig.Run(seed, r.device(), r.maxSteps(), r.checkpointEvery(),
-                                        r.keepLast(), r.logEvery(), r.precision()));
+                                        r.keepLast(), r.logEvery(), r.precision(), r.scheduleSteps()));
                         if (!c.problems().isEmpty()) {
                             throw new IllegalArgumentException(String.join("; ", c.problems()));
                         }

@@ -353,6 +353,6 @@ public final class Pretraining {
     private static PretrainConfig.Run run(PretrainConfig.Run r, long seed, String device, long maxSteps,
             String precision) {
         return new PretrainConfig.Run(seed, device, maxSteps, r.checkpointEvery(), r.keepLast(), r.logEvery(),
-                precision);
+                precision, r.scheduleSteps());
     }
 }

@@ -192,7 +192,7 @@ public final class PretrainCommand implements Callable<Integer> {
         PretrainConfig.Run r = c.run();
         return new PretrainConfig(c.data(), c.augment(), c.model(), c.target(), c.order(), c.optim(),
                 new PretrainConfig.Run(r.seed(), device, r.maxSteps(), r.checkpointEvery(), r.keepLast(),
-                        r.logEvery(), r.precision()));
+                        r.logEvery(), r.precision(), r.scheduleSteps()));
     }
 
     private static void validate(PretrainConfig cfg) throws DataException {

@@ -281,7 +281,7 @@ final class PretrainOptions {
         PretrainConfig.Run over(PretrainConfig.Run r) {
             return new PretrainConfig.Run(or(seed, r.seed()), or(device, r.device()), or(maxSteps, r.maxSteps()),
                     or(checkpointEvery, r.checkpointEvery()), or(keepLast, r.keepLast()), or(logEvery, r.logEvery()),
-                    or(precision, r.precision()));
+                    or(precision, r.precision()), r.scheduleSteps());
         }
     }
 

@@ -96,9 +96,17 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
      * @param logEvery         optimiser steps between metric lines
      * @param precision        {@code fp32}, {@code bf16} (autocast) or {@code auto}; null (configs of semaim 0.1)
      *                         means fp32
+     * @param scheduleSteps    the optimiser step at which the cosine reaches its end (an image budget's last step);
+     *                         0 (configs before it) = the end of the last epoch. {@code maxSteps} alone only stops
+     *                         a run: raised on resume, the run goes on along the same schedule.
      */
     public record Run(long seed, String device, long maxSteps, int checkpointEvery, int keepLast, int logEvery,
-            String precision) {
+            String precision, long scheduleSteps) {
+        public Run(long seed, String device, long maxSteps, int checkpointEvery, int keepLast, int logEvery,
+                String precision) {
+            this(seed, device, maxSteps, checkpointEvery, keepLast, logEvery, precision, 0);
+        }
+
         /** The precision asked for (not yet resolved for a device). */
         public Precision precisionAsked() {
             return precision == null ? Precision.FP32 : Precision.parse(precision);
@@ -197,7 +205,7 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
         return withOptim(new Optim(epochs, o.batchSize(), o.accumSteps(), o.blr(), o.minLr(),
                 Math.min(o.warmupEpochs(), epochs), o.weightDecay(), o.beta1(), o.beta2(), o.eps(), o.clipGrad()))
                 .withRun(new Run(r.seed(), r.device(), steps, r.checkpointEvery(), r.keepLast(), r.logEvery(),
-                        r.precision()));
+                        r.precision(), steps));
     }
 
     /** Effective batch per optimiser step. */

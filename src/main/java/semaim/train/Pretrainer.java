@@ -241,8 +241,13 @@ public final class Pretrainer {
             this.samples = samples;
             this.listener = listener;
             this.stopRequested = stopRequested;
-            this.schedule = new LrSchedule(peakLr(), cfg.optim().minLr(), cfg.optim().warmupEpochs(),
-                    cfg.optim().epochs());
+            // An image budget ends the cosine at its last step, which may fall inside an epoch.
+            long scheduleSteps = cfg.run().scheduleSteps();
+            double epochs = scheduleSteps > 0
+                    ? Math.min(cfg.optim().epochs(), scheduleSteps / (double) plan.stepsPerEpoch())
+                    : cfg.optim().epochs();
+            this.schedule = new LrSchedule(peakLr(), cfg.optim().minLr(), Math.min(cfg.optim().warmupEpochs(), epochs),
+                    epochs);
             this.step = start.step();
         }
 
