@@ -34,6 +34,7 @@ import semaim.target.TargetConfig;
 import semaim.target.TargetKind;
 import semaim.torch.Torch;
 import semaim.train.MetricsLog;
+import semaim.order.Orders;
 import semaim.train.PretrainConfig;
 import semaim.train.Pretrainer;
 import semaim.viz.Charts;
@@ -139,7 +140,9 @@ public final class AblationGrid {
                 for (String target : targets) {
                     for (int depth : decoderDepths) {
                         PretrainConfig.Run r = base.run();
-                        PretrainConfig c = base.withOrder(new PretrainConfig.Order(order, base.order().similarity()))
+                        PretrainConfig c = base.withOrder(new PretrainConfig.Order(order, base.order().similarity(),
+                                Orders.byName(order, base.order().similarity()).similarityNeeded() == null ? null
+                                        : base.order().orderTeacher()))
                                 .withTarget(target(target, base.target()))
                                 .withModel(depth > 0 ? withDecoderDepth(base.model(), depth) : base.model())
                                 .withRun(new PretrainConfig.Run(seed, r.device(), r.maxSteps(), r.checkpointEvery(),

@@ -1,6 +1,9 @@
 package semaim.cli;
 
+import java.io.IOException;
 import java.lang.reflect.RecordComponent;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -244,8 +247,25 @@ final class PretrainOptions {
         @Option(names = "--similarity", order = 51, description = "Similarity map for semantic orders: ${COMPLETION-CANDIDATES}.")
         SimilarityKind similarity;
 
+        @Option(names = "--order-teacher", paramLabel = "FILE", order = 52,
+                description = "A frozen encoder whose CLS-patch similarity sets the semantic order (instead of the student's own), whatever the target: a semaim run or checkpoint folder, an export, a timm-named ViT or a CLIP visual tower (.safetensors).")
+        Path orderTeacher;
+
         PretrainConfig.Order over(PretrainConfig.Order o) {
-            return new PretrainConfig.Order(or(name, o.name()), or(similarity, o.similarity()));
+            return new PretrainConfig.Order(or(name, o.name()), or(similarity, o.similarity()),
+                    orderTeacher == null ? o.orderTeacher() : teacherFile(orderTeacher));
+        }
+
+        /** A run or checkpoint folder's model file (its newest valid checkpoint), or the file itself. */
+        private static String teacherFile(Path p) {
+            if (!Files.isDirectory(p)) {
+                return p.toAbsolutePath().toString();
+            }
+            try {
+                return semaim.eval.EncoderCheckpoint.open(p).file().toAbsolutePath().toString();
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--order-teacher " + p + ": " + e.getMessage(), e);
+            }
         }
     }
 

@@ -58,7 +58,18 @@ public final class TeacherFile {
         return TargetKind.VIT;
     }
 
+    /**
+     * The file's {@code heads} entry ({@code semaim export}, DINO-style files), or the heads of the model config a
+     * semaim checkpoint's metadata holds (width 96 with 3 heads: width / 64 would give 1), or 0 (not said).
+     */
     private static int metadataHeads(Map<String, String> metadata) {
+        if (metadata != null && !metadata.containsKey("heads") && metadata.containsKey(ModelMetadata.MODEL_CONFIG)) {
+            try {
+                return ModelMetadata.read(metadata, 0, "teacher").model().heads();
+            } catch (IllegalArgumentException unreadable) {
+                return 0;
+            }
+        }
         String v = metadata == null ? null : metadata.get("heads");
         try {
             return v == null ? 0 : Integer.parseInt(v.trim());

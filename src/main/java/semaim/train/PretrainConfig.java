@@ -78,8 +78,15 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
     /**
      * @param name        an {@link Orders} name ({@code semantic} is the paper's)
      * @param similarity  the similarity map of Eq. 2 for the orders that need one
+     * @param orderTeacher a frozen encoder's weights file whose CLS-patch similarity sets a semantic order instead of
+     *                    the student's own (whatever the target); null (and in configs before it) = the student's,
+     *                    or a feature target's teacher
      */
-    public record Order(String name, SimilarityKind similarity) {}
+    public record Order(String name, SimilarityKind similarity, String orderTeacher) {
+        public Order(String name, SimilarityKind similarity) {
+            this(name, similarity, null);
+        }
+    }
 
     /**
      * @param batchSize   images per micro-batch (before accumulation)
@@ -281,9 +288,16 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
             p.add("--mean and --std must be given together");
         }
         try {
-            Orders.byName(order.name(), order.similarity());
+            if (Orders.byName(order.name(), order.similarity()).similarityNeeded() == null
+                    && order.orderTeacher() != null) {
+                p.add("--order-teacher sets a semantic order's similarity; the " + order.name() + " order uses none");
+            }
         } catch (IllegalArgumentException e) {
             p.add(e.getMessage());
+        }
+        if (order.orderTeacher() != null && !java.nio.file.Files.isRegularFile(java.nio.file.Path.of(
+                order.orderTeacher()))) {
+            p.add("--order-teacher " + order.orderTeacher() + " is not a file");
         }
         if (optim.epochs() <= 0) {
             p.add("--epochs must be positive, got " + optim.epochs());

@@ -332,7 +332,7 @@ public final class Pretrainer {
         device = Torch.device(cfg.run().device());
         // The teacher is read first: the head's width is its token width (and its construction draws no number that
         // the student's initialisation below would see).
-        Targets.Prepared prepared = Targets.prepare(cfg.target(), mc, warn);
+        Targets.Prepared prepared = Targets.prepare(cfg.target(), cfg.order().orderTeacher(), mc, warn);
         Torch.manualSeed(cfg.run().seed());
         model = new SemAimModel(mc, prepared.config());
         model.to(device, false);

@@ -51,6 +51,7 @@ public final class Targets {
     private final float[] std;
     private final Precision precision;
     private final Map<String, String> provenance = new LinkedHashMap<>();
+    private Teacher orderTeacher;            // --order-teacher, else null
 
     private Targets(TargetConfig config, Teacher teacher, EmaTeacher ema, Hog hog, float[] mean, float[] std,
             Precision precision) {
@@ -69,16 +70,33 @@ public final class Targets {
      * once {@link #attach} has seen the student.
      */
     public static Prepared prepare(TargetConfig config, ModelConfig model, Consumer<String> warn) throws IOException {
+        return prepare(config, null, model, warn);
+    }
+
+    /**
+     * As above, with an order teacher ({@code --order-teacher}; null: none): a frozen encoder, CLIP or timm-named
+     * (detected from its tensors), whose similarity sets the semantic order whatever the target.
+     */
+    public static Prepared prepare(TargetConfig config, String orderTeacher, ModelConfig model, Consumer<String> warn)
+            throws IOException {
+        TeacherFile.Loaded order = null;
+        if (orderTeacher != null) {
+            Path file = Path.of(orderTeacher);
+            order = TeacherFile.load(file, TeacherFile.detect(file), 0, model, warn);
+        }
         if (!config.kind().needsTeacherFile()) {
-            return new Prepared(config, null);
+            return new Prepared(config, null, order);
         }
         TeacherFile.Loaded t = TeacherFile.load(Path.of(config.teacher()), config.kind(), config.teacherHeads(), model,
                 warn);
-        return new Prepared(config.withFeatureDim(t.featureDim()), t);
+        return new Prepared(config.withFeatureDim(t.featureDim()), t, order);
     }
 
-    /** A target config with its width known, and the teacher read for it (null without one). */
-    public record Prepared(TargetConfig config, TeacherFile.Loaded teacher) {}
+    /**
+     * A target config with its width known, the teacher read for it (null without one) and the order teacher (null
+     * without one).
+     */
+    public record Prepared(TargetConfig config, TeacherFile.Loaded teacher, TeacherFile.Loaded orderTeacher) {}
 
     /** The targets of {@code prepared} for {@code student}, normalised with {@code aug}'s statistics. */
     public static Targets attach(Prepared prepared, SemAimModel student, AugmentConfig aug, Precision precision) {
@@ -106,7 +124,13 @@ public final class Targets {
                 t.provenance.put("teacher_norm", c.teacherNorm() == null ? "imagenet" : c.teacherNorm());
             }
         }
-        if (c.kind().isFeature()) {
+        if (prepared.orderTeacher() != null) {
+            t.orderTeacher = prepared.orderTeacher().teacher();
+            t.orderTeacher.moveTo(device);
+            t.provenance.put("order_source", "order teacher");
+            t.provenance.put("order_teacher", prepared.orderTeacher().description());
+            t.provenance.put("order_teacher_sha256", prepared.orderTeacher().sha256());
+        } else if (c.kind().isFeature()) {
             t.provenance.put("order_source", c.orderFromTeacher() ? "teacher" : "student");
         }
         return t;
@@ -139,8 +163,18 @@ public final class Targets {
         return provenance;
     }
 
-    /** This batch's targets and, with a teacher, its similarity (for the order). */
+    /** This batch's targets and, with an order teacher or a teacher, its similarity (for the order). */
     public Batch compute(Tensor images) {
+        Batch b = targets(images);
+        if (orderTeacher == null) {
+            return b;
+        }
+        // In fp32, as the student's own similarity pass (TrainStep): the order teacher replaces it.
+        Tensor similarity = Tensors.noGrad(() -> FeatureLoss.similarity(orderTeacher.tokens(images)));
+        return new Batch(b.targets(), similarity);
+    }
+
+    private Batch targets(Tensor images) {
         if (config.kind() == TargetKind.PIXEL) {
             return new Batch(null, null);
         }
@@ -153,7 +187,7 @@ public final class Targets {
             tokens = Tensors.noGrad(() -> teacher.tokens(input));
         }
         tokens = tokens.to(org.bytedeco.pytorch.global.torch.ScalarType.Float);
-        Tensor similarity = config.orderFromTeacher() ? FeatureLoss.similarity(tokens) : null;
+        Tensor similarity = config.orderFromTeacher() && orderTeacher == null ? FeatureLoss.similarity(tokens) : null;
         return new Batch(tokens, similarity);
     }
 
