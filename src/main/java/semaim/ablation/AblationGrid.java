@@ -397,19 +397,9 @@ public final class AblationGrid {
                 .withProbeEpochs(probeEpochs);
         String what = probeEpochs > 0 ? " LP-FT epoch " : " fine-tune epoch ";
         return FineTuner.run(ft, eval.train(), eval.test(), o, dev, dir,
-                Provenance.of(eval.train().description(), eval.train().size()), new FineTuner.Listener() {
-                    @Override
-                    public void started(int totalSteps) { }
-
-                    @Override
-                    public void step(int step, double loss, double lr) { }
-
-                    @Override
-                    public void epoch(int epoch, double top1, double top5, double loss) {
-                        reporter.info(name + what + epoch + ": top-1 "
-                                + String.format("%.2f", top1) + "%");
-                    }
-                });
+                Provenance.of(eval.train().description(), eval.train().size()),
+                (epoch, top1, top5, loss) -> reporter.info(name + what + epoch + ": top-1 "
+                        + String.format("%.2f", top1) + "%"));
     }
 
     /**

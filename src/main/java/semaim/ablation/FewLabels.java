@@ -242,20 +242,10 @@ public final class FewLabels {
         Path weights = Files.createDirectories(cell.dir().resolve(arm + "-weights"));
         FineTuner.Result res = FineTuner.run(model, cell.labelled(), cell.test(), FineTuner.Selection.on(cell.val(),
                 every), o, dev, weights, Provenance.of(cell.labelled().description(), cell.labelled().size()),
-                semaim.torch.Distributed.single(), new FineTuner.Listener() {
-                    @Override
-                    public void started(int totalSteps) { }
-
-                    @Override
-                    public void step(int step, double loss, double lr) { }
-
-                    @Override
-                    public void epoch(int epoch, double top1, double top5, double loss) {
+                semaim.torch.Distributed.single(), (epoch, top1, top5, loss) ->
                         info.accept(cell.name(arm) + " epoch " + epoch + "/" + epochs + ": loss "
                                 + String.format(Locale.ROOT, "%.4f", loss) + ", validation top-1 "
-                                + String.format(Locale.ROOT, "%.2f", top1) + "%");
-                    }
-                });
+                                + String.format(Locale.ROOT, "%.2f", top1) + "%"));
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("top1", res.bestTop1());
         row.put("val_top1", res.bestValTop1());

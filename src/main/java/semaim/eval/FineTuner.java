@@ -69,11 +69,12 @@ public final class FineTuner {
         }
     }
 
-    /** Receives progress. */
+    /** Receives progress; only the scored epochs need an answer (a lambda), steps are optional. */
+    @FunctionalInterface
     public interface Listener {
-        void started(int totalSteps);
+        default void started(int totalSteps) { }
 
-        void step(int step, double loss, double lr);
+        default void step(int step, double loss, double lr) { }
 
         void epoch(int epoch, double top1, double top5, double trainLoss);
     }
