@@ -113,16 +113,7 @@ public final class PretrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("a multi-process run needs --output DIR (all ranks must name the same"
                     + " run folder)");
         }
-        if (budgetMinutes != null && budgetImages != null) {
-            throw new IllegalArgumentException("give --budget-minutes or --budget-images, not both");
-        }
-        if (budgetFrom != null && budgetMinutes == null) {
-            throw new IllegalArgumentException("--budget-from needs --budget-minutes");
-        }
-        if (budgetMinutes != null && env.multiProcess()) {
-            throw new IllegalArgumentException("--budget-minutes times the step in one process; in a multi-process run"
-                    + " give --budget-images N (the images a single-process run wrote into its budget.json)");
-        }
+        checkBudgetOptions(env);
         Path out = resume == null ? (output != null ? output : RunFolders.fresh())
                 : RunFolders.ofResume(resume, output);
         PretrainConfig cfg = null;
@@ -170,6 +161,19 @@ public final class PretrainCommand implements Callable<Integer> {
                 validate(cfg);
             }
             return train(withDevice(cfg, DistOptions.deviceFor(cfg.run().device(), env)), out, resumeFolder, env);
+        }
+    }
+
+    private void checkBudgetOptions(DistEnv env) {
+        if (budgetMinutes != null && budgetImages != null) {
+            throw new IllegalArgumentException("give --budget-minutes or --budget-images, not both");
+        }
+        if (budgetFrom != null && budgetMinutes == null) {
+            throw new IllegalArgumentException("--budget-from needs --budget-minutes");
+        }
+        if (budgetMinutes != null && env.multiProcess()) {
+            throw new IllegalArgumentException("--budget-minutes times the step in one process; in a multi-process run"
+                    + " give --budget-images N (the images a single-process run wrote into its budget.json)");
         }
     }
 

@@ -249,6 +249,22 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
                 augment.std() != null ? augment.std() : AugmentConfig.defaultStd(dataChannels));
     }
 
+    /** The order's problems: an unknown name or similarity, an order teacher that is not a file or not used. */
+    private void orderProblems(List<String> p) {
+        try {
+            if (Orders.byName(order.name(), order.similarity()).similarityNeeded() == null
+                    && order.orderTeacher() != null) {
+                p.add("--order-teacher sets a semantic order's similarity; the " + order.name() + " order uses none");
+            }
+        } catch (IllegalArgumentException e) {
+            p.add(e.getMessage());
+        }
+        if (order.orderTeacher() != null && !java.nio.file.Files.isRegularFile(java.nio.file.Path.of(
+                order.orderTeacher()))) {
+            p.add("--order-teacher " + order.orderTeacher() + " is not a file");
+        }
+    }
+
     /**
      * Every problem with the values, one line each; empty when valid. Cheap: touches no data and no native code,
      * so the command line can reject a bad run before any heavy work.
@@ -287,18 +303,7 @@ public record PretrainConfig(Data data, Augment augment, Model model, TargetConf
         if ((augment.mean() == null) != (augment.std() == null)) {
             p.add("--mean and --std must be given together");
         }
-        try {
-            if (Orders.byName(order.name(), order.similarity()).similarityNeeded() == null
-                    && order.orderTeacher() != null) {
-                p.add("--order-teacher sets a semantic order's similarity; the " + order.name() + " order uses none");
-            }
-        } catch (IllegalArgumentException e) {
-            p.add(e.getMessage());
-        }
-        if (order.orderTeacher() != null && !java.nio.file.Files.isRegularFile(java.nio.file.Path.of(
-                order.orderTeacher()))) {
-            p.add("--order-teacher " + order.orderTeacher() + " is not a file");
-        }
+        orderProblems(p);
         if (optim.epochs() <= 0) {
             p.add("--epochs must be positive, got " + optim.epochs());
         }
