@@ -21,9 +21,11 @@ import semaim.data.LabelSplits;
 import semaim.data.Subset;
 import semaim.eval.AttentiveProbe;
 import semaim.eval.EncoderSource;
+import semaim.eval.EvalData;
 import semaim.eval.Features;
 import semaim.eval.FineTuner;
 import semaim.eval.LinearProbe;
+import semaim.eval.Protocols;
 import semaim.io.Json;
 import semaim.io.Provenance;
 import semaim.model.VisionTransformer;
@@ -261,11 +263,10 @@ public final class FewLabels {
 
     private Map<String, Object> linear(EncoderSource source, Cell cell) throws IOException {
         VisionTransformer enc = source.build(VisionTransformer.Pooling.CONCAT, 0);
-        enc.to(Torch.device(plan.device()), false);
-        EvalTransform t = EvalTransform.standard(enc.config().imageSize(), cell.labelled().channels());
-        Features.Set train = Features.extract(enc, cell.labelled(), t, Torch.device(plan.device()), 256, n -> { });
-        Features.Set test = Features.extract(enc, cell.test(), t, Torch.device(plan.device()), 256, n -> { });
-        Map<String, Object> row = probe(train, test, cell);
+        Device dev = Torch.device(plan.device());
+        enc.to(dev, false);
+        Features.Set[] f = Protocols.features(enc, new EvalData(cell.labelled(), cell.test()), dev, 256, n -> { });
+        Map<String, Object> row = probe(f[0], f[1], cell);
         row.put("feature", "concat");
         row.put("encoder", source.provenance());
         return row;
