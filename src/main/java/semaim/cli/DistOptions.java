@@ -9,6 +9,7 @@ import picocli.CommandLine.Option;
 import semaim.torch.DataParallel;
 import semaim.torch.DistEnv;
 import semaim.torch.Distributed;
+import semaim.torch.JoinCheck;
 import semaim.torch.Torch;
 
 /**
@@ -42,6 +43,14 @@ final class DistOptions {
      * {@link ExitCodes#PEER_FAILED} at once (it may be blocked inside a collective, so nothing else can run).
      */
     Distributed join(String command, DistEnv env, String device) {
+        return join(command, env, device, new java.util.TreeMap<>());
+    }
+
+    /**
+     * As {@link #join(String, DistEnv, String)}, for a command whose ranks must also agree on {@code settings}
+     * (option -> value): a rank started with other values stops the start with one line naming them.
+     */
+    Distributed join(String command, DistEnv env, String device, java.util.SortedMap<String, String> settings) {
         if (timeoutSeconds <= 0) {
             throw new IllegalArgumentException("--dist-timeout must be positive, got " + timeoutSeconds);
         }
@@ -53,7 +62,8 @@ final class DistOptions {
         }
         var dev = Torch.device(device);
         Distributed.Backend b = Distributed.Backend.choose(backend, dev);
-        Distributed d = Distributed.init(env, b, dev, Duration.ofSeconds(timeoutSeconds), message -> {
+        Distributed d = Distributed.init(env, b, dev, Duration.ofSeconds(timeoutSeconds),
+                new JoinCheck.Identity(build(), command, settings), message -> {
             System.err.println("semaim " + command + ": error: " + message);
             System.err.flush();
             Runtime.getRuntime().halt(ExitCodes.PEER_FAILED);
@@ -63,6 +73,13 @@ final class DistOptions {
                     env.localWorldSize(), b, timeoutSeconds);
         }
         return d;
+    }
+
+    /** This build, as ranks compare it: the version and, from a git checkout, the commit. */
+    private static String build() {
+        String commit = semaim.io.Provenance.gitCommit();
+        return semaim.io.Provenance.version() + (commit == null ? "" : " (commit " + commit.substring(0,
+                Math.min(12, commit.length())) + ")");
     }
 
     /** {@code cuda} means this rank's GPU, {@code cuda:LOCAL_RANK}, in a multi-process run. */

@@ -65,6 +65,9 @@ public final class LaunchCommand implements Callable<Integer> {
     @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "The semaim command and its options (after --).")
     List<String> command;
 
+    /** Each rank's last error line, as its pump saw it. */
+    private final Map<Integer, String> errorLines = new java.util.concurrent.ConcurrentHashMap<>();
+
     private static final List<String> COMMANDS = List.of("pretrain", "knn", "linprobe", "finetune", "bench");
 
     @Override
@@ -115,7 +118,7 @@ public final class LaunchCommand implements Callable<Integer> {
                 pumps.add(pump(p.getInputStream(), System.out, rank));
                 pumps.add(pump(p.getErrorStream(), System.err, rank));
             }
-            int code = supervise(procs);
+            int code = supervise(procs, pumps);
             joinAll(pumps);
             return code;
         } finally {
@@ -153,12 +156,11 @@ public final class LaunchCommand implements Callable<Integer> {
     }
 
     /**
-     * Waits for the processes; when one fails, stops the others. Returns 0 if all succeeded, else the first
-     * failure's exit code.
+     * Waits for the processes; when one fails, reports its exit code and error line and stops the others. Returns 0
+     * if all succeeded, else the first failure's exit code.
      */
-    private int supervise(List<Process> procs) throws InterruptedException {
+    private int supervise(List<Process> procs, List<Thread> pumps) throws InterruptedException {
         int firstFailure = 0;
-        boolean stopping = false;
         while (true) {
             boolean allDone = true;
             for (int i = 0; i < procs.size(); i++) {
@@ -168,10 +170,13 @@ public final class LaunchCommand implements Callable<Integer> {
                 } else if (p.exitValue() != 0 && firstFailure == 0) {
                     firstFailure = p.exitValue();
                     int rank = nodeRank * nprocPerNode + i;
-                    if (!stopping && procs.stream().anyMatch(Process::isAlive)) {
-                        stopping = true;
-                        System.err.printf("semaim launch: rank %d exited with code %d%s; stopping the other ranks%n",
-                                rank, p.exitValue(), describe(p.exitValue()));
+                    joinAll(pumps.subList(2 * i, 2 * i + 2));   // its pipes are closed: its last line is read
+                    String line = errorLines.get(rank);
+                    boolean others = procs.stream().anyMatch(Process::isAlive);
+                    System.err.printf("semaim launch: rank %d exited with code %d%s%s%s%n", rank, p.exitValue(),
+                            describe(p.exitValue()), line == null ? "" : ": " + line,
+                            others ? "; stopping the other ranks" : "");
+                    if (others) {
                         Thread stopper = new Thread(() -> stopAll(procs, null, stopGrace), "semaim-launch-stop");
                         stopper.setDaemon(true);
                         stopper.start();
@@ -233,11 +238,15 @@ public final class LaunchCommand implements Callable<Integer> {
         }
     }
 
-    /** Copies a child's stream to ours, each line prefixed with its rank. */
-    private static Thread pump(InputStream in, PrintStream out, int rank) {
+    /**
+     * Copies a child's stream to ours, each line prefixed with its rank; remembers the rank's last error line
+     * ("semaim CMD: error: ...") for launch's own report.
+     */
+    private Thread pump(InputStream in, PrintStream out, int rank) {
         Thread t = new Thread(() -> {
             byte[] prefix = ("[rank " + rank + "] ").getBytes(StandardCharsets.UTF_8);
             byte[] buf = new byte[8192];
+            java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
             boolean lineStart = true;
             try (in) {
                 for (int n; (n = in.read(buf)) > 0; ) {
@@ -250,6 +259,13 @@ public final class LaunchCommand implements Callable<Integer> {
                             out.write(buf[i]);
                             if (buf[i] == '\n' || buf[i] == '\r') {
                                 lineStart = true;
+                                String text = line.toString(StandardCharsets.UTF_8);
+                                if (text.startsWith("semaim ") && text.contains(": error: ")) {
+                                    errorLines.put(rank, text.substring(text.indexOf(": error: ") + 9));
+                                }
+                                line.reset();
+                            } else {
+                                line.write(buf[i]);
                             }
                         }
                         out.flush();

@@ -233,8 +233,16 @@ public final class PretrainCommand implements Callable<Integer> {
         AtomicBoolean stop = new AtomicBoolean();
         Thread hook = new Thread(() -> {
             stop.set(true);
-            System.err.println(!training.get() ? "\nsemaim: stopping (no step has run yet: nothing to save)"
-                    : env.isMain() ? "\nsemaim: stopping after the current step and saving a checkpoint..."
+            if (finished.getCount() == 0) {
+                return;   // the command has ended and said why: exit without a second line
+            }
+            if (!training.get()) {
+                // Nothing to save, and the main thread may be blocked in c10d's rendezvous (native code that
+                // ignores interrupts): waiting for it held a stopped rank for minutes (issue 28). Exit now.
+                System.err.println("semaim: stopping (no step has run yet: nothing to save)");
+                return;
+            }
+            System.err.println(env.isMain() ? "\nsemaim: stopping after the current step and saving a checkpoint..."
                     : "\nsemaim: stopping after the current step (rank 0 saves the checkpoint)...");
             try {
                 finished.await(5, TimeUnit.MINUTES);
@@ -243,8 +251,9 @@ public final class PretrainCommand implements Callable<Integer> {
             }
         }, "semaim-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        Distributed dist = distOptions.join("pretrain", env, cfg.run().device());
         try {
+            Distributed dist = distOptions.join("pretrain", env, cfg.run().device(),
+                    PretrainOptions.sharedSettings(cfg));
             Pretrainer.Result r;
             KnnMonitor monitor = null;
             try (ConsoleProgress progress = new ConsoleProgress(cfg.run().logEvery(), cfg.optim().epochs())) {

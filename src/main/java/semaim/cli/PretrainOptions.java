@@ -79,12 +79,43 @@ final class PretrainOptions {
         return changed;
     }
 
+    /** Options that may differ between the machines of one multi-process run: paths and local resources. */
+    static final Set<String> PER_MACHINE = Set.of("--data", "--workers", "--prefetch", "--device", "--teacher",
+            "--order-teacher");
+
+    /**
+     * The settings every rank of a multi-process run must share, option -> value: everything in {@code cfg} but
+     * {@link #PER_MACHINE} (ranks started with other values would train another model, or deadlock).
+     */
+    static java.util.SortedMap<String, String> sharedSettings(PretrainConfig cfg) {
+        java.util.SortedMap<String, String> out = new java.util.TreeMap<>();
+        for (Record section : List.of(cfg.data(), cfg.augment(), cfg.model(), cfg.target(), cfg.order(), cfg.optim(),
+                cfg.run())) {
+            for (RecordComponent c : section.getClass().getRecordComponents()) {
+                String option = optionOf(c);
+                if (!PER_MACHINE.contains(option)) {
+                    try {
+                        String v = java.util.Arrays.deepToString(new Object[] {c.getAccessor().invoke(section)});
+                        out.merge(option, v.substring(1, v.length() - 1), (a, b) -> a + "," + b);
+                    } catch (ReflectiveOperationException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String optionOf(RecordComponent c) {
+        return OPTION_OF.getOrDefault(c.getName(), "--" + kebab(c.getName()));
+    }
+
     /** Adds the option of every component in which two records of one section differ. */
     private static void differences(Record a, Record b, List<String> out) {
         for (RecordComponent c : a.getClass().getRecordComponents()) {
             try {
                 if (!Objects.deepEquals(c.getAccessor().invoke(a), c.getAccessor().invoke(b))) {
-                    String option = OPTION_OF.getOrDefault(c.getName(), "--" + kebab(c.getName()));
+                    String option = optionOf(c);
                     if (!out.contains(option)) {
                         out.add(option);
                     }

@@ -30,6 +30,10 @@ public record DistEnv(int rank, int worldSize, int localRank, int localWorldSize
             throw new IllegalArgumentException("LOCAL_RANK must be in [0, LOCAL_WORLD_SIZE), got LOCAL_RANK="
                     + localRank + " LOCAL_WORLD_SIZE=" + localWorldSize);
         }
+        if (localWorldSize > worldSize) {
+            throw new IllegalArgumentException("LOCAL_WORLD_SIZE must not exceed WORLD_SIZE, got LOCAL_WORLD_SIZE="
+                    + localWorldSize + " WORLD_SIZE=" + worldSize);
+        }
         if (masterPort < 1 || masterPort > 65535) {
             throw new IllegalArgumentException("MASTER_PORT must be in 1..65535, got " + masterPort);
         }

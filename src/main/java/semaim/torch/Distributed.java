@@ -108,12 +108,17 @@ public final class Distributed implements AutoCloseable {
     }
 
     /**
-     * Joins the run described by {@code env} (a single process returns {@link #single()}). Blocks until every rank
-     * has joined or {@code timeout} passes. {@code onPeerFailure} receives a one-line message when another rank dies
-     * or hangs, and must end the process (this rank is then likely blocked inside a collective).
+     * Joins the run described by {@code env} (a single process returns {@link #single()}). Every rank first makes
+     * the {@link JoinCheck} handshake on the rendezvous store, so that a start-up mistake (a rank that does not
+     * come, a rank claimed twice, a peer of another build or configuration than {@code identity}) ends the start
+     * within {@code timeout} with one line; then c10d's backend connects the ranks. Throws IllegalArgumentException
+     * for a configuration that cannot work and {@link PeerFailureException} for a peer that did not come; should
+     * native code block past the timeout regardless, {@code onPeerFailure} is called. {@code onPeerFailure}
+     * receives a one-line message when another rank dies or hangs, and must end the process (this rank is then
+     * likely blocked inside a collective).
      */
     public static Distributed init(DistEnv env, Backend backend, Device device, Duration timeout,
-            Consumer<String> onPeerFailure, Consumer<String> warn) {
+            JoinCheck.Identity identity, Consumer<String> onPeerFailure, Consumer<String> warn) {
         if (!env.multiProcess()) {
             return SINGLE;
         }
@@ -125,37 +130,60 @@ public final class Distributed implements AutoCloseable {
         if (backend == Backend.GLOO && device.is_cuda()) {
             warn.accept("gloo on CUDA tensors copies them through host memory; nccl is the backend for GPUs");
         }
-        Milliseconds ms = new Milliseconds(timeout.toMillis());
-        ServerSocketChannel socket = null;
-        Store store;
-        if (env.rendezvousFile() != null) {
-            store = new FileStore(env.rendezvousFile(), env.worldSize());
-            store.setTimeout(ms);
-        } else {
-            TCPStoreOptions so = new TCPStoreOptions();
-            so.port((short) env.masterPort());
-            so.isServer(env.isMain());
-            so.timeout(ms);
-            if (env.isMain()) {
-                socket = listenOn(env, warn);
-                if (socket != null) {
-                    so.masterListenFd(new IntOptional(descriptorOrMinusOne(socket)));
-                }
-            }
+        if (backend == Backend.NCCL && !torch.cuda_is_available()) {
+            throw new IllegalArgumentException("--dist-backend nccl needs the CUDA build (mvn -Pcuda) and a GPU");
+        }
+        try (JoinWatchdog watchdog = new JoinWatchdog(env.rank(), timeout, onPeerFailure)) {
+            watchdog.phase("reaching the rendezvous store at " + storeDescription(env));
+            ServerSocketChannel socket = env.rendezvousFile() == null && env.isMain() ? listenOn(env, warn) : null;
             try {
-                store = new TCPStore(env.masterAddr(), so);
+                Store store = openStore(env, socket, timeout);
+                watchdog.phase("meeting the other ranks through the rendezvous store at " + storeDescription(env));
+                JoinCheck.run(store, env.rank(), env.worldSize(), identity, timeout);
+                watchdog.phase("connecting the ranks' " + backend + " backend");
+                watchdog.restart();   // every rank is known to be here: the backend gets its own timeout
+                return connect(env, backend, device, store, socket, timeout, onPeerFailure);
             } catch (RuntimeException e) {
-                throw new IllegalStateException("cannot reach the rendezvous store at " + storeDescription(env)
-                        + ": " + PeerWatch.firstLine(e.getMessage()), e);
+                closeQuietly(socket);   // the port is free for a retry in this process (a Java API caller's)
+                throw e;
             }
         }
+    }
+
+    /** Rank 0's TCP store (serving on {@code socket} when given), another rank's client of it, or the file store. */
+    private static Store openStore(DistEnv env, ServerSocketChannel socket, Duration timeout) {
+        Milliseconds ms = new Milliseconds(timeout.toMillis());
+        if (env.rendezvousFile() != null) {
+            Store store = new FileStore(env.rendezvousFile(), env.worldSize());
+            store.setTimeout(ms);
+            return store;
+        }
+        resolve(env);
+        TCPStoreOptions so = new TCPStoreOptions();
+        so.port((short) env.masterPort());
+        so.isServer(env.isMain());
+        so.timeout(ms);
+        if (socket != null) {
+            so.masterListenFd(new IntOptional(descriptorOrMinusOne(socket)));
+        }
+        try {
+            return new TCPStore(env.masterAddr(), so);
+        } catch (RuntimeException e) {
+            throw new PeerFailureException("rank " + env.rank() + " cannot reach the rendezvous store at "
+                    + storeDescription(env) + " within " + timeout.toSeconds() + " s: " + PeerWatch.firstLine(
+                            e.getMessage()) + " (is rank 0 running, and MASTER_ADDR/MASTER_PORT the same on every"
+                    + " node?)", e);
+        }
+    }
+
+    /** c10d's process group over {@code store}: NCCL for GPU tensors, else Gloo (also for CUDA tensors, via host). */
+    private static Distributed connect(DistEnv env, Backend backend, Device device, Store store,
+            ServerSocketChannel socket, Duration timeout, Consumer<String> onPeerFailure) {
+        Milliseconds ms = new Milliseconds(timeout.toMillis());
         ProcessGroup group = new ProcessGroup(env.rank(), env.worldSize());
         org.bytedeco.pytorch.Backend impl;
         Device commDevice;
         if (backend == Backend.NCCL) {
-            if (!torch.cuda_is_available()) {
-                throw new IllegalArgumentException("--dist-backend nccl needs the CUDA build (mvn -Pcuda) and a GPU");
-            }
             ProcessGroupNCCL.Options no = ProcessGroupNCCL.Options.create();
             no.timeout(ms);
             impl = new ProcessGroupNCCL(store, env.rank(), env.worldSize(), no);
@@ -169,7 +197,7 @@ public final class Distributed implements AutoCloseable {
             try {
                 impl = new ProcessGroupGloo(store, env.rank(), env.worldSize(), go);
             } catch (RuntimeException e) {
-                throw new IllegalStateException("rank " + env.rank() + " could not connect to the other ranks within "
+                throw new PeerFailureException("rank " + env.rank() + " could not connect to the other ranks within "
                         + timeout.toSeconds() + " s: " + PeerWatch.firstLine(e.getMessage()), e);
             }
             group.setBackend(torch.DeviceType.CPU, ProcessGroup.BackendType.GLOO, new BackendOptional(impl));
@@ -185,17 +213,20 @@ public final class Distributed implements AutoCloseable {
 
     /** Opens the store's listening socket on MASTER_ADDR only; null (with a warning) where that is not possible. */
     private static ServerSocketChannel listenOn(DistEnv env, Consumer<String> warn) {
+        InetAddress addr = resolve(env);
         ServerSocketChannel ch = null;
         try {
             ch = ServerSocketChannel.open();
             ch.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
-            ch.bind(new InetSocketAddress(InetAddress.getByName(env.masterAddr()), env.masterPort()), 128);
+            ch.bind(new InetSocketAddress(addr, env.masterPort()), 128);
             descriptor(ch);
             return ch;
         } catch (IOException e) {
             closeQuietly(ch);
+            boolean notHere = e.getMessage() != null && e.getMessage().contains("assign");
             throw new IllegalArgumentException("cannot listen on MASTER_ADDR:MASTER_PORT " + storeDescription(env)
-                    + ": " + e.getMessage() + " (another run on that port? choose another --master-port)", e);
+                    + ": " + e.getMessage() + (notHere ? " (MASTER_ADDR must be an address of rank 0's machine)"
+                            : " (another run on that port? choose another --master-port)"), e);
         } catch (ReflectiveOperationException | RuntimeException e) {
             closeQuietly(ch);
             warn.accept("the rendezvous store listens on every interface (binding it to " + env.masterAddr()
@@ -235,7 +266,7 @@ public final class Distributed implements AutoCloseable {
             return ProcessGroupGloo.createDeviceForInterface(ifname.split(",")[0].trim());
         }
         try {
-            InetAddress master = InetAddress.getByName(env.masterAddr());
+            InetAddress master = resolve(env);
             if (master.isLoopbackAddress()) {
                 return ProcessGroupGloo.createDeviceForHostname(master.getHostAddress());
             }
@@ -244,8 +275,18 @@ public final class Distributed implements AutoCloseable {
                 return ProcessGroupGloo.createDeviceForHostname(probe.getLocalAddress().getHostAddress());
             }
         } catch (IOException e) {
-            throw new IllegalArgumentException("MASTER_ADDR " + env.masterAddr() + " does not resolve: "
-                    + e.getMessage(), e);
+            throw new IllegalArgumentException("no local address routes to MASTER_ADDR " + env.masterAddr() + ": "
+                    + e.getMessage() + " (set GLOO_SOCKET_IFNAME to the interface to use)", e);
+        }
+    }
+
+    /** MASTER_ADDR as an address: one that does not resolve is a configuration mistake, found before any wait. */
+    private static InetAddress resolve(DistEnv env) {
+        try {
+            return InetAddress.getByName(env.masterAddr());
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("MASTER_ADDR " + env.masterAddr() + " does not resolve (--master-addr"
+                    + " must be a host name or address of rank 0's machine)", e);
         }
     }
 

@@ -59,14 +59,15 @@ public final class Torch {
     }
 
     /**
-     * Raises libtorch's own log level to errors, unless {@code SEMAIM_DEBUG} or {@code TORCH_CPP_LOG_LEVEL} is set:
-     * c10d logs a warning with a native stack trace (frames #0-5) for every failed socket call when a peer dies,
-     * before semaim's one-line message says the same in words. The Python bindings read
+     * Raises libtorch's own log level to fatal errors only, unless {@code SEMAIM_DEBUG} or {@code TORCH_CPP_LOG_LEVEL}
+     * is set: c10d logs a warning with a native stack trace (frames #0-5) for every failed socket call when a peer
+     * dies, and an error for a store it cannot reach in time, before semaim's one-line message says the same in words
+     * (every such error also fails the call that semaim reports). The Python bindings read
      * {@code TORCH_CPP_LOG_LEVEL} at import; libtorch alone never does, so the flag is set here.
      */
     private static void quietNativeWarnings() {
         String level = System.getenv("SEMAIM_DEBUG") != null ? null : System.getenv("TORCH_CPP_LOG_LEVEL") != null
-                ? null : "2";   // 0 INFO, 1 WARNING (libtorch's default), 2 ERROR, 3 FATAL
+                ? null : "3";   // 0 INFO, 1 WARNING (libtorch's default), 2 ERROR, 3 FATAL
         if (level == null) {
             torch.initLogging();   // applies TORCH_CPP_LOG_LEVEL when given
             return;
