@@ -237,7 +237,7 @@ public final class JoinCheck {
         }
         String msg = "rank " + rank + " and rank " + otherRank + " (" + other.where() + ") cannot form one run: "
                 + String.join("; ", d.subList(0, Math.min(3, d.size()))) + (d.size() > 3 ? "; ..." : "")
-                + " (this rank's value first)";
+                + " (rank " + rank + "'s value first)";
         abort(Failure.CONFIG, msg);
         throw failure(Failure.CONFIG, msg);
     }

@@ -88,7 +88,7 @@ final class PeerWatch implements AutoCloseable {
         String last = null;
         long lastChange = System.nanoTime();
         long counter = 1;
-        int storeErrors = 0;
+        long firstStoreError = 0;   // when the store began failing (0: it answers)
         while (!closed) {
             try {
                 Thread.sleep(intervalMillis);
@@ -120,12 +120,16 @@ final class PeerWatch implements AutoCloseable {
                     fire(msg);
                     return;
                 }
-                storeErrors = 0;
+                firstStoreError = 0;
             } catch (RuntimeException e) {
                 if (closed) {
                     return;
                 }
-                if (++storeErrors * intervalMillis * 1_000_000L > Math.min(timeoutNanos, 5_000_000_000L)) {
+                // Wall time, not a count of failures: a call to a store whose host died may itself block for up to
+                // the timeout before failing, and five such calls outlasted launch's stop grace (issue 28's flake).
+                long now = System.nanoTime();
+                firstStoreError = firstStoreError == 0 ? now : firstStoreError;
+                if (now - firstStoreError >= Math.min(timeoutNanos, 5_000_000_000L)) {
                     fire("lost the rendezvous store (" + storeHost + "): the rank that hosts it has exited or is"
                             + " unreachable (" + firstLine(e.getMessage()) + ")");
                     return;
