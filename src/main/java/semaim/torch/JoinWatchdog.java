@@ -11,7 +11,7 @@ import java.util.function.Consumer;
  */
 final class JoinWatchdog implements AutoCloseable {
     /** Beyond the timeout: the handshake's own checks end a start at the timeout, this only catches native blocks. */
-    static final long GRACE_SECONDS = 5;
+    static final long GRACE_SECONDS = 2;
 
     private final int rank;
     private final Duration timeout;
