@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 
 import picocli.CommandLine.ArgGroup;
@@ -66,16 +65,13 @@ final class PretrainOptions {
      * change. Repeating the original command line with {@code --resume auto} changes nothing.
      */
     List<String> changedFrom(PretrainConfig saved) {
-        PretrainConfig wanted = over(saved);
+        Map<String, String> before = settings(saved), after = settings(over(saved));
         List<String> changed = new ArrayList<>();
-        differences(saved.data(), wanted.data(), changed);
-        differences(saved.augment(), wanted.augment(), changed);
-        differences(saved.model(), wanted.model(), changed);
-        differences(saved.target(), wanted.target(), changed);
-        differences(saved.order(), wanted.order(), changed);
-        differences(saved.optim(), wanted.optim(), changed);
-        differences(saved.run(), wanted.run(), changed);
-        changed.removeAll(RUNTIME);
+        after.forEach((option, value) -> {
+            if (!value.equals(before.get(option)) && !RUNTIME.contains(option)) {
+                changed.add(option);
+            }
+        });
         return changed;
     }
 
@@ -88,42 +84,30 @@ final class PretrainOptions {
      * {@link #PER_MACHINE} (ranks started with other values would train another model, or deadlock).
      */
     static java.util.SortedMap<String, String> sharedSettings(PretrainConfig cfg) {
-        java.util.SortedMap<String, String> out = new java.util.TreeMap<>();
+        java.util.SortedMap<String, String> out = new java.util.TreeMap<>(settings(cfg));
+        out.keySet().removeAll(PER_MACHINE);
+        return out;
+    }
+
+    /**
+     * Every value of {@code cfg} under the option that sets it, in section order; the fields that share an option
+     * (--crop-scale's two ends) are joined by a comma.
+     */
+    private static Map<String, String> settings(PretrainConfig cfg) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
         for (Record section : List.of(cfg.data(), cfg.augment(), cfg.model(), cfg.target(), cfg.order(), cfg.optim(),
                 cfg.run())) {
             for (RecordComponent c : section.getClass().getRecordComponents()) {
-                String option = optionOf(c);
-                if (!PER_MACHINE.contains(option)) {
-                    try {
-                        String v = java.util.Arrays.deepToString(new Object[] {c.getAccessor().invoke(section)});
-                        out.merge(option, v.substring(1, v.length() - 1), (a, b) -> a + "," + b);
-                    } catch (ReflectiveOperationException e) {
-                        throw new IllegalStateException(e);
-                    }
+                try {
+                    String v = java.util.Arrays.deepToString(new Object[] {c.getAccessor().invoke(section)});
+                    out.merge(OPTION_OF.getOrDefault(c.getName(), "--" + kebab(c.getName())),
+                            v.substring(1, v.length() - 1), (a, b) -> a + "," + b);
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException(e);
                 }
             }
         }
         return out;
-    }
-
-    private static String optionOf(RecordComponent c) {
-        return OPTION_OF.getOrDefault(c.getName(), "--" + kebab(c.getName()));
-    }
-
-    /** Adds the option of every component in which two records of one section differ. */
-    private static void differences(Record a, Record b, List<String> out) {
-        for (RecordComponent c : a.getClass().getRecordComponents()) {
-            try {
-                if (!Objects.deepEquals(c.getAccessor().invoke(a), c.getAccessor().invoke(b))) {
-                    String option = optionOf(c);
-                    if (!out.contains(option)) {
-                        out.add(option);
-                    }
-                }
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException(e);
-            }
-        }
     }
 
     /** Config fields whose option is not simply their name in kebab case. */

@@ -10,7 +10,6 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 import org.bytedeco.pytorch.Store;
-import org.bytedeco.pytorch.StringVector;
 
 /**
  * The handshake every rank of a multi-process run makes through the rendezvous store before c10d's backend connects
@@ -283,9 +282,7 @@ public final class JoinCheck {
     }
 
     private String read(String key) {
-        try (StringVector keys = new StringVector(key)) {
-            return store.check(keys) ? store.get_to_str(key) : null;
-        }
+        return PeerWatch.read(store, key);
     }
 
     /** "1, 3" of the ranks that have ({@code present}) or have not joined. */

@@ -78,6 +78,11 @@ final class PeerWatch implements AutoCloseable {
     }
 
     private String read(String key) {
+        return read(store, key);
+    }
+
+    /** {@code key}'s value in {@code store}, or null while nobody has set it (c10d's get would wait for it). */
+    static String read(Store store, String key) {
         try (StringVector keys = new StringVector(key)) {
             return store.check(keys) ? store.get_to_str(key) : null;
         }
