@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 import com.google.gson.JsonObject;
@@ -12,8 +13,10 @@ import com.google.gson.JsonParser;
 
 import semaim.io.Json;
 import semaim.model.ModelConfig;
+import semaim.torch.Precision;
 import semaim.train.Bench;
 import semaim.train.PretrainConfig;
+import semaim.util.Machine;
 
 /** An ablation grid's budget in wall time, turned into images seen so that every cell costs the same. */
 public final class Budget {
@@ -21,6 +24,20 @@ public final class Budget {
     public static final String FILE = "budget.json";
 
     private Budget() {}
+
+    /**
+     * The machine a saved budget was timed on when it is not this one: its {@code machine} line when it has one, else
+     * (a budget written before that line) "a CPU with native bf16" when it ran bf16 and this CPU has none.
+     */
+    public static Optional<String> otherMachine(JsonObject saved) {
+        if (saved.has("machine")) {
+            String there = saved.get("machine").getAsString();
+            return there.equals(Machine.describe()) ? Optional.empty() : Optional.of(there);
+        }
+        boolean bf16There = saved.has("precision") && saved.get("precision").getAsString().equals("bf16");
+        return bf16There && !Precision.cpuHasNativeBf16() ? Optional.of("a CPU with native bf16 (the step ran bf16)")
+                : Optional.empty();
+    }
 
     private static double readMinutes(Path file) throws IOException {
         try {
@@ -64,6 +81,9 @@ public final class Budget {
             if (saved.get("minutes").getAsDouble() == minutes) {
                 long images = saved.get("images").getAsLong();
                 info.accept("budget: " + minutes + " minutes = " + images + " images (timed earlier, " + file + ")");
+                otherMachine(saved).ifPresent(other -> info.accept("budget: timed on " + other + ", not on this "
+                        + Machine.describe() + ": the same " + images + " images, which do not take " + minutes
+                        + " minutes here"));
                 return images;
             }
         }
@@ -79,6 +99,7 @@ public final class Budget {
         j.put("step_ms_median", r.medianMs());
         j.put("threads", r.threads());
         j.put("precision", r.precision().toString());
+        j.put("machine", Machine.describe());
         Files.createDirectories(file.toAbsolutePath().getParent());
         Files.writeString(file, Json.toJson(j));
         info.accept("budget: " + minutes + " minutes = " + images + " images at " + String.format("%.1f",

@@ -179,6 +179,7 @@ public final class FewLabels {
             row.put("test_images", test.size());
             row.put("semaim_version", Provenance.version());
             row.put("git_commit", Provenance.gitCommit());
+            row.put("machine", semaim.util.Machine.describe());
             return row;
         }
     }

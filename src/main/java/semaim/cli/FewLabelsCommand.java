@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import picocli.CommandLine.Command;
@@ -19,6 +21,7 @@ import semaim.data.ImageSource;
 import semaim.eval.EncoderSource;
 import semaim.io.RunLock;
 import semaim.torch.Torch;
+import semaim.util.Machine;
 
 /** {@code semaim few-labels}: one seed of the few-label study ({@link FewLabels}) on one pre-trained encoder. */
 @Command(name = "few-labels", mixinStandardHelpOptions = true, sortOptions = false,
@@ -67,7 +70,7 @@ public final class FewLabelsCommand implements CommandErrors.Command {
     @Option(names = "--validations", defaultValue = "50", description = "At most this many validations per fine-tune. Default: ${DEFAULT-VALUE}.") int validations;
     @Option(names = "--probe-steps", defaultValue = "1000", description = "Optimiser steps of each probe. Default: ${DEFAULT-VALUE}.") int probeSteps;
     @Option(names = "--pretrain-seconds", paramLabel = "S",
-            description = "The encoder's pre-training time, which the scratch arm gets on top of the fine-tune's. Default: the minutes of the run's budget.json.")
+            description = "The encoder's pre-training time, which the scratch arm gets on top of the fine-tune's. Default: the minutes of the run's budget.json, when it was timed on this machine.")
     Double pretrainSeconds;
     @Option(names = "--device", defaultValue = "cpu") String device;
     @Option(names = "--title", defaultValue = "Few-label study", description = "Heading of few-labels.md.") String title;
@@ -97,8 +100,14 @@ public final class FewLabelsCommand implements CommandErrors.Command {
         for (int up = 0; up < 3 && p != null; up++, p = p.getParent()) {
             Path budget = p.resolve(semaim.ablation.Budget.FILE);
             if (Files.isRegularFile(budget)) {
-                return 60 * JsonParser.parseString(Files.readString(budget)).getAsJsonObject().get("minutes")
-                        .getAsDouble();
+                JsonObject saved = JsonParser.parseString(Files.readString(budget)).getAsJsonObject();
+                Optional<String> other = semaim.ablation.Budget.otherMachine(saved);
+                if (other.isPresent()) {
+                    throw new IllegalArgumentException(budget + " was timed on " + other.get() + ", not on this "
+                            + Machine.describe() + ": its minutes are not this machine's time for those images, and the"
+                            + " scratch arm would get them; give this machine's time with --pretrain-seconds");
+                }
+                return 60 * saved.get("minutes").getAsDouble();
             }
         }
         throw new IllegalArgumentException("no budget.json in the run folder of " + encoder.checkpoint().file()

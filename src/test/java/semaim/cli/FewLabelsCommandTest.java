@@ -47,4 +47,27 @@ class FewLabelsCommandTest {
         assertEquals(0, again.code(), again.err());
         assertTrue(again.err().contains("10% seed 0 scratch: done, skipped"), again.err());
     }
+
+    /** A budget timed on another machine does not lend its minutes to the scratch arm (issue 26: AVX-512 vs AVX2). */
+    @Test
+    void refusesABudgetTimedOnAnotherMachine(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run");
+        Cli.Outcome pre = Cli.run("pretrain", "--image-size", "16", "--batch-size", "8", "--budget-images", "16",
+                "--viz-every", "0", "--monitor-knn", "0", "--output", run.toString());
+        assertEquals(0, pre.code(), pre.err());
+        Path idx = semaim.data.TestData.writeIdx(Files.createDirectories(dir.resolve("data")), 100);
+        String[] args = {"few-labels", "--checkpoint", run.toString(), "--train", idx.toString(), "--test",
+            idx.toString(), "--output", dir.resolve("study").toString(), "--fractions", "0.1", "--val-size", "20",
+            "--arms", "pixels-linear", "--probe-steps", "2", "--finetune-epochs", "3"};
+        Files.writeString(run.resolve("budget.json"), "{\"minutes\": 1, \"images\": 16, \"precision\": \"fp32\","
+                + " \"machine\": \"Imaginary CPU (family 1 model 1), 64 CPUs, amx_bf16\"}");
+        Cli.Outcome other = Cli.run(args);
+        assertEquals(ExitCodes.INVALID_CONFIG, other.code(), other.err());
+        assertTrue(other.err().contains("was timed on Imaginary CPU (family 1 model 1), 64 CPUs, amx_bf16, not on this ")
+                && other.err().contains("--pretrain-seconds"), other.err());
+        Files.writeString(run.resolve("budget.json"), "{\"minutes\": 1, \"images\": 16, \"precision\": \"fp32\","
+                + " \"machine\": \"" + semaim.util.Machine.describe() + "\"}");
+        Cli.Outcome same = Cli.run(args);
+        assertEquals(0, same.code(), same.err());
+    }
 }
