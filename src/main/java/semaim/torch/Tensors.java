@@ -111,6 +111,27 @@ public final class Tensors {
                 new long[] {1, 1}, 1);
     }
 
+    /** {@code F.conv_transpose2d(x, weight, bias, stride=s)}, no padding: a 2x2 stride-2 deconvolution doubles H, W. */
+    public static Tensor convTranspose2d(Tensor x, Tensor weight, Tensor bias, long stride) {
+        return torch.conv_transpose2d(x, weight, new TensorOptional(bias), new long[] {stride, stride},
+                new long[] {0, 0}, new long[] {0, 0}, 1, 1, 1);
+    }
+
+    /** {@code F.max_pool2d(x, k, stride=k)}. */
+    public static Tensor maxPool2d(Tensor x, long k) {
+        return torch.max_pool2d(x, new long[] {k, k}, new long[] {k, k}, new long[] {0, 0}, new long[] {1, 1}, false);
+    }
+
+    /** {@code F.group_norm(x, groups, weight, bias, eps=1e-5)}. */
+    public static Tensor groupNorm(Tensor x, long groups, Tensor weight, Tensor bias) {
+        return torch.group_norm(x, groups, new TensorOptional(weight), new TensorOptional(bias), 1e-5, true);
+    }
+
+    /** {@code F.binary_cross_entropy_with_logits(logits, target, reduction='none')}. */
+    public static Tensor bceWithLogits(Tensor logits, Tensor target) {
+        return torch.binary_cross_entropy_with_logits(logits, target, new TensorOptional(), new TensorOptional(), 0);
+    }
+
     /** Bilinear resize of (B, C, H, W) to (B, C, h, w), {@code align_corners=False}. */
     public static Tensor resizeBilinear(Tensor x, long h, long w) {
         return torch.upsample_bilinear2d(x, new long[] {h, w}, false);
