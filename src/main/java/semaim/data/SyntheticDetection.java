@@ -119,12 +119,9 @@ public final class SyntheticDetection {
     }
 
     static double iou(double[] a, double[] b) {
-        double w = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
-        double h = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
-        if (w <= 0 || h <= 0) {
-            return 0;
-        }
-        return w * h / (a[2] * a[3] + b[2] * b[3] - w * h);
+        double inter = semaim.util.Boxes.intersection(a[0], a[1], a[0] + a[2], a[1] + a[3], b[0], b[1], b[0] + b[2],
+                b[1] + b[3]);
+        return inter / (a[2] * a[3] + b[2] * b[3] - inter);
     }
 
     private static BufferedImage grey(float[] v, int size) {

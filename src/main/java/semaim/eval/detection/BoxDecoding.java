@@ -72,12 +72,8 @@ public final class BoxDecoding {
     }
 
     static double iou(Box a, Box b) {
-        double w = Math.min(a.x1(), b.x1()) - Math.max(a.x0(), b.x0());
-        double h = Math.min(a.y1(), b.y1()) - Math.max(a.y0(), b.y0());
-        if (w <= 0 || h <= 0) {
-            return 0;
-        }
-        return w * h / (a.area() + b.area() - w * h);
+        double inter = semaim.util.Boxes.intersection(a.x0(), a.y0(), a.x1(), a.y1(), b.x0(), b.y0(), b.x1(), b.y1());
+        return inter == 0 ? 0 : inter / (a.area() + b.area() - inter);
     }
 
     private static double clip(double v, int limit) {

@@ -156,12 +156,11 @@ public final class CocoBoxEval {
 
     /** IoU of two xywh boxes; for a crowd region, intersection over the detection's area (maskUtils.iou). */
     static double iou(Box d, Box g, boolean crowd) {
-        double w = Math.min(d.x() + d.w(), g.x() + g.w()) - Math.max(d.x(), g.x());
-        double h = Math.min(d.y() + d.h(), g.y() + g.h()) - Math.max(d.y(), g.y());
-        if (w <= 0 || h <= 0) {
+        double inter = semaim.util.Boxes.intersection(d.x(), d.y(), d.x() + d.w(), d.y() + d.h(), g.x(), g.y(),
+                g.x() + g.w(), g.y() + g.h());
+        if (inter == 0) {
             return 0;
         }
-        double inter = w * h;
         double union = crowd ? d.area() : d.area() + g.area() - inter;
         return inter / union;
     }
