@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {PretrainCommand.class, KnnCommand.class, LinprobeCommand.class, FinetuneCommand.class,
             AblateCommand.class, VisualizeCommand.class, ReportCommand.class, BenchCommand.class, BenchDataCommand.class, PackCommand.class,
             BenchCurveCommand.class, LaunchCommand.class, ExportCommand.class, EmbedCommand.class, AttnprobeCommand.class,
-            SegmentCommand.class, MakeSegdataCommand.class, MakeClutterCommand.class, MakeDetdataCommand.class, FewLabelsCommand.class,
+            SegmentCommand.class, DetectCommand.class, MakeSegdataCommand.class, MakeClutterCommand.class, MakeDetdataCommand.class, FewLabelsCommand.class,
             CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:unexpected error (a bug: the stack trace is printed)", "2:usage error",

@@ -1,7 +1,12 @@
 package semaim.cli;
 
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+
+import javax.imageio.ImageIO;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,7 +14,9 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import semaim.eval.EncoderCheckpoint;
+import semaim.data.DecodedImage;
 import semaim.eval.EncoderSource;
+import semaim.eval.detection.Detector;
 import semaim.model.EmaTeacher;
 import semaim.model.ModelConfig;
 import semaim.model.SemAimModel;
@@ -18,8 +25,11 @@ import semaim.model.TeacherFile;
 import semaim.target.TargetConfig;
 import semaim.target.TargetKind;
 import semaim.torch.Torch;
+import semaim.viz.BoxPanels;
+import semaim.viz.ColorMap;
 import semaim.viz.MapFigure;
 import semaim.viz.MapWriter;
+import semaim.viz.Panels;
 import semaim.viz.SampleImages;
 
 /** {@code semaim visualize}: the maps of Fig. 2 for a checkpoint (or a random model) on any images. */
@@ -56,6 +66,15 @@ public final class VisualizeCommand implements CommandErrors.Command {
             description = "A segmenter saved by semaim segment --save: its predicted masks become the last panel.")
     Path segmenter;
 
+    @Option(names = "--detector", paramLabel = "FILE",
+            description = "A detector saved by semaim detect --save: draws its boxes on the images (detections.png);"
+                    + " the maps are drawn too when --checkpoint is given.")
+    Path detector;
+
+    @Option(names = "--detector-score", defaultValue = "0.3",
+            description = "Boxes drawn: those scoring at least this. Default: ${DEFAULT-VALUE}.")
+    double detectorScore;
+
     @Option(names = "--teacher", paramLabel = "FILE",
             description = "The teacher of a checkpoint trained on its features, when its recorded path no longer holds it.")
     Path teacherFile;
@@ -64,6 +83,13 @@ public final class VisualizeCommand implements CommandErrors.Command {
     public Integer call() {
         return CommandErrors.guard("visualize", () -> {
             Torch.init();
+            if (detector != null) {
+                Path figure = drawDetections();
+                LOG.info("wrote the detector's boxes to {}", figure);
+                if (checkpoint == null) {
+                    return ExitCodes.OK;
+                }
+            }
             SemAimModel m;
             Teacher teacher = null;
             if (checkpoint != null) {
@@ -97,6 +123,33 @@ public final class VisualizeCommand implements CommandErrors.Command {
         });
     }
 
+    /** The detector's boxes (scoring at least --detector-score) on every image, one panel each, labelled. */
+    private Path drawDetections() throws java.io.IOException {
+        Detector d = Detector.load(detector);
+        LOG.info("detector: {} ({} categories, {} px input)", detector, d.categoryIds().size(), d.imageSize());
+        SampleImages samples = SampleImages.load(images, d.encoder().config().inChannels(), limit);
+        List<BufferedImage> panels = new ArrayList<>();
+        int n = d.categoryIds().size();
+        for (int i = 0; i < samples.images().size(); i++) {
+            DecodedImage img = samples.images().get(i);
+            List<BoxPanels.Box> boxes = new ArrayList<>();
+            for (var b : d.detectImages(List.of(img), Torch.device("cpu")).get(0)) {
+                if (b.score() >= detectorScore) {
+                    boxes.add(new BoxPanels.Box(b.x0(), b.y0(), b.x1(), b.y1(), ColorMap
+                            .category(b.classIndex(), n), d.categoryNames().get(b.classIndex())
+                            + String.format(" %.2f", b.score())));
+                }
+            }
+            panels.add(BoxPanels.draw(img.chw(), img.channels(), img.width(), img.height(), 224, boxes));
+        }
+        List<List<BufferedImage>> rows = panels.stream().map(List::of).toList();
+        Files.createDirectories(output);
+        Path file = output.resolve("detections.png");
+        ImageIO.write(Panels.grid(rows, List.of("boxes (score >= " + detectorScore + ")"),
+                samples.names()), "png", file.toFile());
+        return file;
+    }
+
     /**
      * The teacher whose similarity the maps show: the file a clip/dino/vit target was trained with ({@code --teacher}
      * overrides its recorded path), or the EMA saved next to the weights; null for pixel and HOG targets.
@@ -105,7 +158,7 @@ public final class VisualizeCommand implements CommandErrors.Command {
         TargetConfig t = m.targetConfig();
         if (t.kind().needsTeacherFile()) {
             Path file = teacherFile != null ? teacherFile : Path.of(t.teacher());
-            if (!java.nio.file.Files.isRegularFile(file)) {
+            if (!Files.isRegularFile(file)) {
                 throw new IllegalArgumentException(ck.file() + " was trained on the teacher " + t.teacher()
                         + ", which is not there; name it with --teacher FILE");
             }
@@ -113,7 +166,7 @@ public final class VisualizeCommand implements CommandErrors.Command {
             return TeacherFile.load(file, t.kind(), t.teacherHeads(), m.config(), LOG::warn).teacher();
         }
         Path ema = ck.file().resolveSibling(semaim.io.CheckpointFolders.EMA);
-        if (t.kind() == TargetKind.EMA && java.nio.file.Files.isRegularFile(ema)) {
+        if (t.kind() == TargetKind.EMA && Files.isRegularFile(ema)) {
             EmaTeacher e = new EmaTeacher(m, t.emaDecay());
             e.load(semaim.io.SafeTensors.read(ema).tensors(), ema.toString());
             return e;

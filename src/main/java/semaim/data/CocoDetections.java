@@ -134,6 +134,19 @@ public final class CocoDetections {
         return root.getAsJsonArray(key);
     }
 
+    /** The first {@code n} images (all when {@code n <= 0} or beyond the count), with their annotations. */
+    public CocoDetections first(int n) {
+        if (n <= 0 || n >= images.size()) {
+            return this;
+        }
+        return new CocoDetections(annotationFile, folder, images.subList(0, n), categories, byImage);
+    }
+
+    /** What the split is, for logs and result files: the annotation file and its image count. */
+    public String description() {
+        return annotationFile + " (" + images.size() + " images)";
+    }
+
     /** The images, in the file's order. */
     public List<Image> images() {
         return Collections.unmodifiableList(images);

@@ -81,6 +81,34 @@ public record EncoderSource(ModelConfig config, Map<String, Tensor> weights, Str
         return new EncoderSource(config.withImageSize(imageSize), weights, name, checkpoint, seed);
     }
 
+    /**
+     * The same weights at another input size (a multiple of the patch): the position embedding is resampled to the
+     * new grid (bicubic, CLS row kept, as ViTDet and timm fine-tune at a new resolution); every other weight is
+     * independent of the input size. A random encoder is simply built at that size.
+     */
+    public EncoderSource atImageSize(int imageSize) {
+        if (imageSize == config.imageSize()) {
+            return this;
+        }
+        if (imageSize <= 0 || imageSize % config.patchSize() != 0) {
+            throw new IllegalArgumentException("--image-size must be a positive multiple of the patch ("
+                    + config.patchSize() + "), got " + imageSize);
+        }
+        ModelConfig resized = config.withImageSize(imageSize);
+        if (weights == null) {
+            return new EncoderSource(resized, null, name, checkpoint, seed);
+        }
+        Map<String, Tensor> w = new LinkedHashMap<>(weights);
+        Tensor pos = w.get("pos_embed");
+        if (pos != null) {
+            w.put("pos_embed", semaim.model.PositionEmbedding.resample(pos.squeeze(0), config.gridSize(),
+                    resized.gridSize()).unsqueeze(0));
+            LOG.info("{}: position embedding resampled from a {}x{} to a {}x{} grid ({} px)", name, config.gridSize(),
+                    config.gridSize(), resized.gridSize(), resized.gridSize(), imageSize);
+        }
+        return new EncoderSource(resized, w, name, checkpoint, seed);
+    }
+
     /** The same weights, libtorch's generator seeded with {@code seed} before building. */
     public EncoderSource withSeed(long seed) {
         return new EncoderSource(config, weights, weights == null ? "random " + config.name() + " (seed " + seed + ")"

@@ -1,5 +1,9 @@
 package semaim.model;
 
+import org.bytedeco.pytorch.Tensor;
+
+import semaim.torch.Tensors;
+
 /**
  * The fixed 2-D sin-cos position embedding p of the paper (Sec. "Semantic-guided Autoregressive Image Modeling"),
  * in the exact layout of the reference (MAE's {@code get_2d_sincos_pos_embed}):
@@ -39,5 +43,19 @@ public final class PositionEmbedding {
             }
         }
         return out;
+    }
+
+    /**
+     * (1 + g*g, W) position rows resampled to (1 + s*s, W): bicubic on the grid, CLS row kept, as timm's
+     * {@code resample_abs_pos_embed} (a teacher of another grid; an encoder fine-tuned at another input size).
+     */
+    public static Tensor resample(Tensor rows, int g, int s) {
+        long w = rows.size(1);
+        Tensor cls = rows.narrow(0, 0, 1);
+        Tensor grid = rows.narrow(0, 1, (long) g * g).reshape(1, g, g, w)
+                .permute(0, 3, 1, 2);                                                          // (1, W, g, g)
+        Tensor out = Tensors.resizeBicubic(grid, s, s).permute(0, 2, 3, 1)
+                .reshape((long) s * s, w);                                                     // (s*s, W)
+        return Tensors.cat(0, cls, out);
     }
 }

@@ -151,15 +151,6 @@ public final class TeacherFile {
         return g;
     }
 
-    /** (1 + g*g, W) position rows resampled to (1 + s*s, W): bicubic on the grid, CLS row kept. */
-    static Tensor resample(Tensor rows, int g, int s) {
-        long w = rows.size(1);
-        Tensor cls = rows.narrow(0, 0, 1);
-        Tensor grid = rows.narrow(0, 1, (long) g * g).reshape(1, g, g, w).permute(0, 3, 1, 2);   // (1, W, g, g)
-        Tensor out = Tensors.resizeBicubic(grid, s, s).permute(0, 2, 3, 1).reshape((long) s * s, w);
-        return Tensors.cat(0, cls, out);
-    }
-
     private static Tensor fitGrid(Tensor rows, int g, ModelConfig student, String name, String key,
             Consumer<String> warn) {
         int s = student.gridSize();
@@ -168,7 +159,7 @@ public final class TeacherFile {
         }
         warn.accept("teacher " + name + ": '" + key + "' is for a " + g + "x" + g + " grid; resampled (bicubic) to"
                 + " the student's " + s + "x" + s);
-        return resample(rows, g, s);
+        return PositionEmbedding.resample(rows, g, s);
     }
 
     private static int headsFor(int heads, int width) {
