@@ -124,9 +124,9 @@ public final class DetectCommand implements CommandErrors.Command {
     }
 
     /** A checkpoint folder of an earlier run is continued only when asked: never silently overwritten or mixed. */
-    private void refuseStaleCheckpoints(Path dir) throws java.io.IOException, semaim.io.ResumeException {
+    private void refuseStaleCheckpoints(Path dir) throws java.io.IOException {
         if (!resume && !semaim.io.CheckpointFolders.list(dir).isEmpty()) {
-            throw new semaim.io.ResumeException(dir + " holds checkpoints of an earlier run: pass --resume to continue"
+            throw new IllegalArgumentException(dir + " holds checkpoints of an earlier run: pass --resume to continue"
                     + " it, or choose another --checkpoint-dir");
         }
     }
@@ -153,7 +153,7 @@ public final class DetectCommand implements CommandErrors.Command {
         String[] names = {"AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"};
         Map<String, Object> metrics = new LinkedHashMap<>();
         for (int i = 0; i < names.length; i++) {
-            metrics.put(names[i], s[i] < 0 ? null : 100 * s[i]);   // percent, as papers print them; null: undefined
+            metrics.put(names[i], s[i] < 0 ? -1 : 100 * s[i]);   // percent, as papers print them; -1: undefined, as COCO
         }
         metrics.put("coco_summary", List.of(r.coco().summary().split("\n")));
         metrics.put("history_epoch_loss_ap", r.history());

@@ -60,7 +60,8 @@ class DetectCommandTest {
             double v = m.get(k).getAsDouble();
             assertTrue(v >= 0 && v <= 100, k + " = " + v);
         }
-        assertTrue(m.has("APl"), "undefined values are written as null, not left out");
+        // no box of this set is large (> 96^2 px): undefined, written as COCO prints it
+        assertEquals(-1, m.get("APl").getAsDouble());
         assertEquals(12, m.getAsJsonArray("coco_summary").size());
         assertTrue(m.getAsJsonArray("coco_summary").get(0).getAsString().startsWith(
                 " Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = "));
@@ -81,8 +82,15 @@ class DetectCommandTest {
 
         // an existing checkpoint folder is not silently overwritten
         Cli.Outcome again = Cli.run(detect(dir, "r", "--epochs", "4"));
-        assertEquals(ExitCodes.RESUME, again.code(), again.err());
+        assertEquals(ExitCodes.INVALID_CONFIG, again.code(), again.err());
         assertTrue(again.err().contains("pass --resume"), again.err());
+
+        // an input size whose patch grid the pyramid cannot halve: one line, with a size that works
+        Cli.Outcome odd = Cli.run("detect", "--data", data.toString(), "--epochs", "1", "--output",
+                dir.resolve("odd.json").toString());   // the encoder's own 28 px: a 7x7 grid
+        assertEquals(ExitCodes.INVALID_CONFIG, odd.code(), odd.err());
+        assertTrue(odd.err().contains("choose --image-size, e.g. 32"), odd.err());
+        assertFalse(Files.exists(dir.resolve("odd.json")));
     }
 
     @Test
@@ -112,7 +120,7 @@ class DetectCommandTest {
         Path other = dir.resolve("other-checkpoints");
         copyTree(dir.resolve("whole-checkpoints/step-00000001"), other.resolve("step-00000001"));
         Cli.Outcome refused = Cli.run(detect(dir, "other", "--epochs", "2", "--resume", "--layer-decay", "0.5"));
-        assertEquals(ExitCodes.RESUME, refused.code(), refused.err());
+        assertEquals(ExitCodes.INVALID_CONFIG, refused.code(), refused.err());
         assertTrue(refused.err().contains("layer_decay"), refused.err());
     }
 

@@ -16,7 +16,6 @@ import org.bytedeco.pytorch.global.torch;
 
 import semaim.data.CocoDetections;
 import semaim.eval.LayerDecay;
-import semaim.io.ResumeException;
 import semaim.model.VisionTransformer;
 import semaim.torch.Autocast;
 import semaim.torch.Nn;
@@ -78,8 +77,7 @@ public final class Detection {
      * {@code val} after the last epoch, and also after every {@code validateEvery}-th (0: only the last).
      */
     public static Result run(VisionTransformer encoder, CocoDetections train, CocoDetections val, Options o,
-            Checkpoints ck, Device device, int validateEvery, IntConsumer onEpoch) throws IOException,
-            ResumeException {
+            Checkpoints ck, Device device, int validateEvery, IntConsumer onEpoch) throws IOException {
         check(o, train);
         int grid = encoder.config().gridSize(), patch = encoder.config().patchSize();
         if (grid % 2 != 0 || patch % 4 != 0) {

@@ -19,7 +19,6 @@ import com.google.gson.JsonObject;
 
 import semaim.io.CheckpointFolders;
 import semaim.io.Json;
-import semaim.io.ResumeException;
 import semaim.io.SafeTensors;
 import semaim.torch.Optimizers;
 import semaim.torch.Torch;
@@ -84,13 +83,13 @@ final class DetectionCheckpoint {
      * Settings that differ from {@code settings} refuse the resume, naming the first one.
      */
     static State restore(Path folder, Map<String, Object> settings, Detector detector, AdamW optimizer)
-            throws IOException, ResumeException {
+            throws IOException {
         JsonObject json = CheckpointFolders.verify(folder);
         JsonObject saved = json.getAsJsonObject("config");
         JsonObject now = Json.gson(false).toJsonTree(settings).getAsJsonObject();
         for (String key : now.keySet()) {
             if (!now.get(key).equals(saved.get(key))) {
-                throw new ResumeException("cannot resume " + folder + ": it was trained with " + key + " = "
+                throw new IllegalArgumentException("cannot resume " + folder + ": it was trained with " + key + " = "
                         + saved.get(key) + ", this run asks for " + now.get(key) + " (start a new --checkpoint-dir)");
             }
         }
