@@ -29,7 +29,6 @@ import semaim.torch.Precision;
 import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.util.LrSchedule;
-import semaim.util.NonFiniteException;
 import semaim.util.Rng;
 
 /**
@@ -279,11 +278,7 @@ public final class FineTuner {
                 opt.zero_grad();
                 dp.backward(loss, true);
                 double l = dist.sum(new double[] {loss.item_double()})[0] / dist.worldSize();
-                if (!Double.isFinite(l)) {   // checked before the step: the weights stay finite
-                    throw new NonFiniteException("fine-tuning loss became " + l + " at epoch " + (epoch + 1)
-                            + "; try a lower --blr");
-                }
-                opt.step();
+                Optimizers.stepIfFinite(opt, l, "fine-tuning", epoch);
                 return l;
             }
         }

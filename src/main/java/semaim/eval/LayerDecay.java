@@ -8,6 +8,7 @@ import java.util.TreeMap;
 import org.bytedeco.pytorch.Tensor;
 
 import semaim.model.VisionTransformer;
+import semaim.torch.Nn;
 import semaim.torch.Optimizers.ParamGroup;
 
 /**
@@ -41,6 +42,33 @@ public final class LayerDecay {
             scales[i++] = m[0];
         }
         return new Groups(groups, scales);
+    }
+
+    /**
+     * What fine-tuning a task head with its encoder optimises: the head's parameters at lr scale 1 (weight decay on
+     * matrices and kernels, none on vectors) then, when {@code encoder} is not null, the encoder's trainable ones
+     * under layer-wise decay. A null encoder (a frozen one) leaves it out.
+     */
+    public static Groups withHead(List<org.bytedeco.pytorch.Module> head, VisionTransformer encoder,
+            double weightDecay, double decay) {
+        List<ParamGroup> groups = new ArrayList<>();
+        List<Double> scales = new ArrayList<>(List.of(1.0, 1.0));
+        List<Tensor> withDecay = new ArrayList<>(), noDecay = new ArrayList<>();
+        for (org.bytedeco.pytorch.Module m : head) {
+            Nn.namedParameters(m).forEach((n, p) -> (p.dim() >= 2 ? withDecay : noDecay).add(p));
+        }
+        groups.add(new ParamGroup("head_decay", withDecay, weightDecay));
+        groups.add(new ParamGroup("head_no_decay", noDecay, 0.0));
+        if (encoder != null) {
+            Map<String, Tensor> named = new java.util.LinkedHashMap<>(Nn.namedParameters(encoder));
+            named.values().removeIf(p -> !p.requires_grad());
+            Groups ld = of(named, encoder.config().depth(), weightDecay, decay);
+            groups.addAll(ld.groups());
+            for (double scale : ld.scales()) {
+                scales.add(scale);
+            }
+        }
+        return new Groups(groups, scales.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     /** decay^(depth + 1 - layerId). */

@@ -15,7 +15,6 @@ import semaim.torch.Optimizers;
 import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.util.LrSchedule;
-import semaim.util.NonFiniteException;
 import semaim.util.Rng;
 
 /**
@@ -121,11 +120,7 @@ final class ProbeLoop {
             head.optimizer().zero_grad();
             head.dp().backward(loss, true);
             double l = dist.sum(new double[] {loss.item_double()})[0] / dist.worldSize();
-            if (!Double.isFinite(l)) {   // checked before the step: the head is left as the last finite step made it
-                throw new NonFiniteException(s.what() + " loss became " + l + " at epoch " + (epoch + 1)
-                        + "; try a lower --blr");
-            }
-            head.optimizer().step();
+            Optimizers.stepIfFinite(head.optimizer(), l, s.what(), epoch);
             return l;
         }
     }

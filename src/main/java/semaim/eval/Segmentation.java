@@ -2,9 +2,7 @@ package semaim.eval;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.IntConsumer;
 
 import org.bytedeco.pytorch.AdamW;
@@ -15,13 +13,11 @@ import org.bytedeco.pytorch.global.torch;
 
 import semaim.data.SegmentationSet;
 import semaim.model.VisionTransformer;
-import semaim.torch.Nn;
 import semaim.torch.Optimizers;
 import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.torch.Torch;
 import semaim.util.LrSchedule;
-import semaim.util.NonFiniteException;
 import semaim.util.Rng;
 
 /**
@@ -130,23 +126,11 @@ public final class Segmentation {
             this.data = data;
             this.fineTune = o.head() == Head.DECODER;
             double lr = o.blr() * o.batchSize() / 256.0;
-            List<Optimizers.ParamGroup> groups = new ArrayList<>();
-            List<Double> s = new ArrayList<>(List.of(1.0, 1.0));
-            List<Tensor> headDecay = new ArrayList<>(), headNoDecay = new ArrayList<>();
-            Nn.namedParameters(head).forEach((n, p) -> (p.dim() >= 2 ? headDecay : headNoDecay).add(p));
-            groups.add(new Optimizers.ParamGroup("head_decay", headDecay, o.weightDecay()));
-            groups.add(new Optimizers.ParamGroup("head_no_decay", headNoDecay, 0.0));
-            if (fineTune) {   // the encoder joins with layer-wise lr decay; the linear probe leaves it out
-                Map<String, Tensor> named = new LinkedHashMap<>(Nn.namedParameters(encoder));
-                named.values().removeIf(p -> !p.requires_grad());
-                LayerDecay.Groups ld = LayerDecay.of(named, encoder.config().depth(), o.weightDecay(), o.layerDecay());
-                groups.addAll(ld.groups());
-                for (double scale : ld.scales()) {
-                    s.add(scale);
-                }
-            }
-            this.scales = s.stream().mapToDouble(Double::doubleValue).toArray();
-            this.opt = Optimizers.adamW(groups, lr, 0.9, 0.999, 1e-8);
+            // the linear probe leaves the encoder out; the decoder fine-tunes it with layer-wise lr decay
+            LayerDecay.Groups groups = LayerDecay.withHead(List.of(head), fineTune ? encoder : null, o.weightDecay(),
+                    o.layerDecay());
+            this.scales = groups.scales();
+            this.opt = Optimizers.adamW(groups.groups(), lr, 0.9, 0.999, 1e-8);
             this.schedule = new LrSchedule(lr, 0.0, o.warmupEpochs(), o.epochs());
         }
 
@@ -180,11 +164,7 @@ public final class Segmentation {
                 opt.zero_grad();
                 loss.backward();
                 double l = loss.item_double();
-                if (!Double.isFinite(l)) {   // checked before the step: the weights stay finite
-                    throw new NonFiniteException("segmentation loss became " + l + " at epoch " + (epoch + 1)
-                            + "; try a lower --blr");
-                }
-                opt.step();
+                Optimizers.stepIfFinite(opt, l, "segmentation", epoch);
                 return l;
             }
         }

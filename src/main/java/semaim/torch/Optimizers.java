@@ -142,4 +142,16 @@ public final class Optimizers {
             opt.param_groups().get(i).options().set_lr(lr);
         }
     }
+
+    /**
+     * The optimiser's step after a loss of {@code loss} at 0-based {@code epoch}, taken only when the loss is finite:
+     * a NaN or infinite loss stops training with the weights as the last finite step left them.
+     */
+    public static void stepIfFinite(Optimizer opt, double loss, String what, int epoch) {
+        if (!Double.isFinite(loss)) {
+            throw new semaim.util.NonFiniteException(what + " loss became " + loss + " at epoch " + (epoch + 1)
+                    + "; try a lower --blr");
+        }
+        opt.step();
+    }
 }

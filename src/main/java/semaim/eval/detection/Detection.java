@@ -18,14 +18,12 @@ import semaim.data.CocoDetections;
 import semaim.eval.LayerDecay;
 import semaim.model.VisionTransformer;
 import semaim.torch.Autocast;
-import semaim.torch.Nn;
 import semaim.torch.Optimizers;
 import semaim.torch.Precision;
 import semaim.torch.Scope;
 import semaim.torch.Tensors;
 import semaim.torch.Torch;
 import semaim.util.LrSchedule;
-import semaim.util.NonFiniteException;
 import semaim.util.Rng;
 
 /**
@@ -159,27 +157,11 @@ public final class Detection {
             this.o = o;
             this.device = device;
             this.data = data;
-            List<Optimizers.ParamGroup> groups = new ArrayList<>();
-            List<Double> s = new ArrayList<>(List.of(1.0, 1.0));
-            List<Tensor> decay = new ArrayList<>(), noDecay = new ArrayList<>();
-            for (var m : List.of(detector.pyramid(), detector.head())) {
-                Nn.namedParameters(m).forEach((n, p) -> (p.dim() >= 2 ? decay : noDecay).add(p));
-            }
-            groups.add(new Optimizers.ParamGroup("detector_decay", decay, o.weightDecay()));
-            groups.add(new Optimizers.ParamGroup("detector_no_decay", noDecay, 0.0));
-            if (!o.freezeEncoder()) {
-                Map<String, Tensor> named = new LinkedHashMap<>(Nn.namedParameters(detector.encoder()));
-                named.values().removeIf(p -> !p.requires_grad());
-                LayerDecay.Groups ld = LayerDecay.of(named, detector.encoder().config().depth(), o.weightDecay(),
-                        o.layerDecay());
-                groups.addAll(ld.groups());
-                for (double scale : ld.scales()) {
-                    s.add(scale);
-                }
-            }
-            this.scales = s.stream().mapToDouble(Double::doubleValue).toArray();
+            LayerDecay.Groups groups = LayerDecay.withHead(List.of(detector.pyramid(), detector.head()),
+                    o.freezeEncoder() ? null : detector.encoder(), o.weightDecay(), o.layerDecay());
+            this.scales = groups.scales();
             double lr = o.blr() * o.batchSize() / 256.0;
-            this.opt = Optimizers.adamW(groups, lr, 0.9, 0.999, 1e-8);
+            this.opt = Optimizers.adamW(groups.groups(), lr, 0.9, 0.999, 1e-8);
             this.schedule = new LrSchedule(lr, 0.0, o.warmupEpochs(), o.epochs());
         }
 
@@ -219,11 +201,7 @@ public final class Detection {
                 opt.zero_grad();
                 loss.backward();
                 double l = loss.item_double();
-                if (!Double.isFinite(l)) {   // checked before the step: the weights stay finite
-                    throw new NonFiniteException("detection loss became " + l + " at epoch " + (epoch + 1)
-                            + "; try a lower --blr");
-                }
-                opt.step();
+                Optimizers.stepIfFinite(opt, l, "detection", epoch);
                 return l;
             }
         }
