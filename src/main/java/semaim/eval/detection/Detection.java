@@ -55,11 +55,7 @@ public final class Detection {
     }
 
     /** Where checkpoints go ({@code null}: none) and whether to resume from the newest one there. */
-    public record Checkpoints(Path dir, boolean resume, Consumer<String> warn) {
-        public static Checkpoints none() {
-            return new Checkpoints(null, false, s -> { });
-        }
-    }
+    public record Checkpoints(Path dir, boolean resume, Consumer<String> warn) {}
 
     /**
      * Held-out COCO box mAP, the history [epoch, loss, AP], every held-out image's detections (image order), the
@@ -77,6 +73,9 @@ public final class Detection {
     public static Result run(VisionTransformer encoder, CocoDetections train, CocoDetections val, Options o,
             Checkpoints ck, Device device, int validateEvery, IntConsumer onEpoch) throws IOException {
         check(o, train);
+        if (val.images().isEmpty()) {   // COCO's numbers over no image are all undefined: not a result
+            throw new semaim.data.DataException(val.description() + " holds no images to score the detector on");
+        }
         int grid = encoder.config().gridSize(), patch = encoder.config().patchSize();
         if (grid % 2 != 0 || patch % 4 != 0) {
             throw new IllegalArgumentException("the detector's pyramid needs a patch size divisible by 4 and an even"

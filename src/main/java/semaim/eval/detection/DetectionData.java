@@ -34,8 +34,8 @@ final class DetectionData {
         return set.images().size();
     }
 
-    /** One image as the detector sees it: CHW normalised pixels, its boxes in input pixels, the scale applied. */
-    record Sample(float[] pixels, List<FcosTargets.Truth> truths, double scale) {}
+    /** One image as the detector sees it: CHW normalised pixels and its boxes in input pixels. */
+    record Sample(float[] pixels, List<FcosTargets.Truth> truths) {}
 
     /** An image letterboxed into the detector's input: normalised CHW pixels, the scale, the scaled width/height. */
     record Letterboxed(float[] pixels, double scale, int width, int height) {}
@@ -79,7 +79,7 @@ final class DetectionData {
             truths.add(new FcosTargets.Truth(flip ? w - x1 : x0, b[1] * scale, flip ? w - x0 : x1,
                     (b[1] + b[3]) * scale, k));
         }
-        return new Sample(px, truths, scale);
+        return new Sample(px, truths);
     }
 
     /** A batch's pixels (B, C, S, S) and FCOS targets over {@code levels}, flattened for tensors. */

@@ -110,9 +110,10 @@ public final class Detector {
                         .contiguous());
                 float[] ctr = Tensors.toFloats(out.centrenessLogits().sigmoid().to(torch.ScalarType.Float).contiguous());
                 int n = ctr.length / b;
+                List<FcosTargets.Level> levels = levels();
                 List<List<BoxDecoding.Box>> all = new ArrayList<>();
                 for (int i = 0; i < b; i++) {
-                    all.add(BoxDecoding.decode(levels(), Arrays.copyOfRange(probs, i * n * k, (i + 1) * n * k), k,
+                    all.add(BoxDecoding.decode(levels, Arrays.copyOfRange(probs, i * n * k, (i + 1) * n * k), k,
                             Arrays.copyOfRange(ltrb, i * n * 4, (i + 1) * n * 4), Arrays.copyOfRange(ctr, i * n,
                             (i + 1) * n), s, s));
                 }
