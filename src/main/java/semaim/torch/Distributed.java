@@ -169,10 +169,15 @@ public final class Distributed implements AutoCloseable {
         try {
             return new TCPStore(env.masterAddr(), so);
         } catch (RuntimeException e) {
+            String why = PeerWatch.firstLine(e.getMessage());
+            // c10d's client checks the server's reply to its first message: another reply means another program
+            // (a web server, a proxy) answers on that port, not rank 0.
+            String hint = why != null && why.contains("Ping failed") ? "another program answers on that port, not"
+                    + " semaim's rank 0: choose another --master-port, the same on every node"
+                    : "is rank 0 running, and MASTER_ADDR/MASTER_PORT the same on every node?";
             throw new PeerFailureException("rank " + env.rank() + " cannot reach the rendezvous store at "
-                    + storeDescription(env) + " within " + timeout.toSeconds() + " s: " + PeerWatch.firstLine(
-                            e.getMessage()) + " (is rank 0 running, and MASTER_ADDR/MASTER_PORT the same on every"
-                    + " node?)", e);
+                    + storeDescription(env) + " within " + timeout.toSeconds() + " s: " + why + " (" + hint + ")",
+                    e);
         }
     }
 

@@ -177,6 +177,31 @@ class StartFailuresTest {
         assertOneLine(closed, ExitCodes.PEER_FAILED, "semaim pretrain", "rank 1");
     }
 
+    /** Another program that answers on MASTER_PORT (a web server) is named as such, not as a missing rank 0. */
+    @Test
+    void anotherProgramAnsweringOnTheMasterPortIsNamed(@TempDir Path dir) throws Exception {
+        try (ServerSocket web = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread server = new Thread(() -> {
+                try {
+                    while (true) {
+                        try (Socket s = web.accept()) {
+                            s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(
+                                    StandardCharsets.US_ASCII));
+                        }
+                    }
+                } catch (IOException closed) {
+                    // the test is over
+                }
+            });
+            server.setDaemon(true);
+            server.start();
+            long t0 = System.nanoTime();
+            Ended e = finish(rank(1, 2, web.getLocalPort(), dir.resolve("a")), t0);
+            assertOneLine(e, ExitCodes.PEER_FAILED, "semaim pretrain", "rank 1 cannot reach the rendezvous store",
+                    "another program answers on that port");
+        }
+    }
+
     /** The second process claiming a rank is refused at once; the run that has it goes on. */
     @Test
     void aSecondProcessClaimingARankIsRefused(@TempDir Path dir) throws Exception {
