@@ -151,22 +151,32 @@ class StartFailuresTest {
         assertTrue(e.seconds() < BOUND, e.out());
     }
 
+    /** What a program on a port does with each connection it accepts. */
+    private interface Connection {
+        void handle(Socket s) throws IOException;
+    }
+
+    /** Accepts connections on {@code socket} in the background until it is closed. */
+    private static void serve(ServerSocket socket, Connection each) {
+        Thread t = new Thread(() -> {
+            try {
+                while (true) {
+                    each.handle(socket.accept());
+                }
+            } catch (IOException closed) {
+                // the test is over
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+    }
+
     /** A rank whose MASTER_ADDR:MASTER_PORT is silent (accepts, never answers) or closed gives up at the timeout. */
     @Test
     void anUnreachableStoreEndsTheRankAtTheTimeout(@TempDir Path dir) throws Exception {
         try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             List<Socket> held = new ArrayList<>();
-            Thread acceptor = new Thread(() -> {
-                try {
-                    while (true) {
-                        held.add(silent.accept());
-                    }
-                } catch (IOException closed) {
-                    // the test is over
-                }
-            });
-            acceptor.setDaemon(true);
-            acceptor.start();
+            serve(silent, held::add);   // accepts, never answers
             long t0 = System.nanoTime();
             Ended e = finish(rank(1, 2, silent.getLocalPort(), dir.resolve("a")), t0);
             assertOneLine(e, ExitCodes.PEER_FAILED, "semaim pretrain", "rank 1 could not join the run within",
@@ -181,20 +191,11 @@ class StartFailuresTest {
     @Test
     void anotherProgramAnsweringOnTheMasterPortIsNamed(@TempDir Path dir) throws Exception {
         try (ServerSocket web = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread server = new Thread(() -> {
-                try {
-                    while (true) {
-                        try (Socket s = web.accept()) {
-                            s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(
-                                    StandardCharsets.US_ASCII));
-                        }
-                    }
-                } catch (IOException closed) {
-                    // the test is over
+            serve(web, s -> {
+                try (s) {
+                    s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 }
             });
-            server.setDaemon(true);
-            server.start();
             long t0 = System.nanoTime();
             Ended e = finish(rank(1, 2, web.getLocalPort(), dir.resolve("a")), t0);
             assertOneLine(e, ExitCodes.PEER_FAILED, "semaim pretrain", "rank 1 cannot reach the rendezvous store",
@@ -305,7 +306,8 @@ class StartFailuresTest {
                 () -> JoinCheck.run(fs, 1, 2, other, Duration.ofSeconds(60)));   // rank 0 may still be starting
         // Whichever rank compares first names both builds, its own first (rank 0's verdict or this rank's own check)
         String m = refused.getMessage();
-        assertTrue(m.contains("semaim 0.0.9 (commit 000000000000) vs") || m.contains("vs 0.0.9 (commit 000000000000) (rank 0's"), m);
+        assertTrue(m.contains("semaim 0.0.9 (commit 000000000000) vs")
+                || m.contains("vs 0.0.9 (commit 000000000000) (rank 0's"), m);
         Ended e0 = finish(r0, t0);
         assertOneLine(e0, ExitCodes.INVALID_CONFIG, "semaim pretrain", "cannot form one run", "0.0.9 (commit");
     }
