@@ -66,6 +66,9 @@ public final class Distributed implements AutoCloseable {
 
     private static final Distributed SINGLE = new Distributed();
 
+    /** Why a rank other than 0 finds no store: the first thing to check. */
+    private static final String NOT_RANK_ZERO = "is rank 0 running, and MASTER_ADDR/MASTER_PORT the same on every node";
+
     private final DistEnv env;
     private final Backend backend;
     private final Device commDevice;       // where collective buffers live: CPU for Gloo, the GPU for NCCL
@@ -134,7 +137,11 @@ public final class Distributed implements AutoCloseable {
             throw new IllegalArgumentException("--dist-backend nccl needs the CUDA build (mvn -Pcuda) and a GPU");
         }
         try (JoinWatchdog watchdog = new JoinWatchdog(env.rank(), timeout, onPeerFailure)) {
-            watchdog.phase("reaching the rendezvous store at " + storeDescription(env));
+            // The watchdog names this phase when c10d's client blocks on a port that accepts and never answers, or
+            // when its own retries outlast the timeout: either rank 0 is not there, or another program holds the port.
+            String hint = env.rendezvousFile() != null ? ""
+                    : " (" + NOT_RANK_ZERO + "; if another program holds that port, choose another --master-port)";
+            watchdog.phase("reaching the rendezvous store at " + storeDescription(env) + hint);
             ServerSocketChannel socket = env.rendezvousFile() == null && env.isMain() ? listenOn(env, warn) : null;
             try {
                 Store store = openStore(env, socket, timeout);
@@ -174,7 +181,7 @@ public final class Distributed implements AutoCloseable {
             // (a web server, a proxy) answers on that port, not rank 0.
             String hint = why != null && why.contains("Ping failed") ? "another program answers on that port, not"
                     + " semaim's rank 0: choose another --master-port, the same on every node"
-                    : "is rank 0 running, and MASTER_ADDR/MASTER_PORT the same on every node?";
+                    : NOT_RANK_ZERO + "?";
             throw new PeerFailureException("rank " + env.rank() + " cannot reach the rendezvous store at "
                     + storeDescription(env) + " within " + timeout.toSeconds() + " s: " + why + " (" + hint + ")",
                     e);
