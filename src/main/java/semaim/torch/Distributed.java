@@ -66,8 +66,9 @@ public final class Distributed implements AutoCloseable {
 
     private static final Distributed SINGLE = new Distributed();
 
-    /** Why a rank other than 0 finds no store: the first thing to check. */
-    private static final String NOT_RANK_ZERO = "is rank 0 running, and MASTER_ADDR/MASTER_PORT the same on every node";
+    /** Why a rank other than 0 finds no store, whichever way c10d's client gives up: what to check. */
+    private static final String NO_STORE_HINT = "is rank 0 running, and MASTER_ADDR/MASTER_PORT the same on every node?"
+            + " if another program holds that port, choose another --master-port";
 
     private final DistEnv env;
     private final Backend backend;
@@ -139,9 +140,8 @@ public final class Distributed implements AutoCloseable {
         try (JoinWatchdog watchdog = new JoinWatchdog(env.rank(), timeout, onPeerFailure)) {
             // The watchdog names this phase when c10d's client blocks on a port that accepts and never answers, or
             // when its own retries outlast the timeout: either rank 0 is not there, or another program holds the port.
-            String hint = env.rendezvousFile() != null ? ""
-                    : " (" + NOT_RANK_ZERO + "; if another program holds that port, choose another --master-port)";
-            watchdog.phase("reaching the rendezvous store at " + storeDescription(env) + hint);
+            watchdog.phase("reaching the rendezvous store at " + storeDescription(env)
+                    + (env.rendezvousFile() != null ? "" : " (" + NO_STORE_HINT + ")"));
             ServerSocketChannel socket = env.rendezvousFile() == null && env.isMain() ? listenOn(env, warn) : null;
             try {
                 Store store = openStore(env, socket, timeout);
@@ -181,7 +181,7 @@ public final class Distributed implements AutoCloseable {
             // (a web server, a proxy) answers on that port, not rank 0.
             String hint = why != null && why.contains("Ping failed") ? "another program answers on that port, not"
                     + " semaim's rank 0: choose another --master-port, the same on every node"
-                    : NOT_RANK_ZERO + "?";
+                    : NO_STORE_HINT;
             throw new PeerFailureException("rank " + env.rank() + " cannot reach the rendezvous store at "
                     + storeDescription(env) + " within " + timeout.toSeconds() + " s: " + why + " (" + hint + ")",
                     e);

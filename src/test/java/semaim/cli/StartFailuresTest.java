@@ -192,14 +192,18 @@ class StartFailuresTest {
     void anotherProgramAnsweringOnTheMasterPortIsNamed(@TempDir Path dir) throws Exception {
         try (ServerSocket web = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             serve(web, s -> {
-                try (s) {
-                    s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                try (s) {   // as a web server: reads the request, answers, closes
+                    if (s.getInputStream().read() >= 0) {
+                        s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(
+                                StandardCharsets.US_ASCII));
+                    }
                 }
             });
             long t0 = System.nanoTime();
             Ended e = finish(rank(1, 2, web.getLocalPort(), dir.resolve("a")), t0);
-            // c10d's client retries until its timeout, then reports the wrong reply ("another program answers on
-            // that port"), unless its retries outlast the watchdog's grace under load: both lines name the way out.
+            // c10d's client retries until its timeout, then reports its last failure (the wrong reply: "another
+            // program answers on that port"), unless its retries outlast the watchdog's grace under load: every line
+            // names the way out.
             assertOneLine(e, ExitCodes.PEER_FAILED, "semaim pretrain", "rank 1", "rendezvous store at 127.0.0.1:"
                     + web.getLocalPort(), "choose another --master-port");
         }
