@@ -20,6 +20,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
+import semaim.util.NonFiniteException;
+
 /** Typed constructors for libtorch optimisers; the options objects' traps stay in here. */
 public final class Optimizers {
     private Optimizers() {}
@@ -149,7 +151,7 @@ public final class Optimizers {
      */
     public static void stepIfFinite(Optimizer opt, double loss, String what, int epoch) {
         if (!Double.isFinite(loss)) {
-            throw new semaim.util.NonFiniteException(what + " loss became " + loss + " at epoch " + (epoch + 1)
+            throw new NonFiniteException(what + " loss became " + loss + " at epoch " + (epoch + 1)
                     + "; try a lower --blr");
         }
         opt.step();

@@ -15,6 +15,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 import semaim.data.CocoDetections;
+import semaim.data.DataException;
 import semaim.eval.LayerDecay;
 import semaim.model.VisionTransformer;
 import semaim.torch.Autocast;
@@ -74,7 +75,7 @@ public final class Detection {
             Checkpoints ck, Device device, int validateEvery, IntConsumer onEpoch) throws IOException {
         check(o, train);
         if (val.images().isEmpty()) {   // COCO's numbers over no image are all undefined: not a result
-            throw new semaim.data.DataException(val.description() + " holds no images to score the detector on");
+            throw new DataException(val.description() + " holds no images to score the detector on");
         }
         int grid = encoder.config().gridSize(), patch = encoder.config().patchSize();
         if (grid % 2 != 0 || patch % 4 != 0) {
